@@ -1,0 +1,57 @@
+# mlflow-mining — every stage of the study is a target. `make` (or `make help`) lists them.
+# The first run bootstraps .venv by itself (python3 >= 3.11 and the package registry needed).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | sha1sum | cut -c1-12)
+SAMPLE := study/sample-corpus
+DEMO_OUT := data/demo
+JOBS ?= 2
+BENCH_CORPUS ?= data/bench-corpus
+
+.PHONY: help venv demo test lint codebook bench lock clean
+
+help: ## list the targets (this text)
+	@echo "mlflow-mining: make <target>"
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 >= 3.11 is needed (set PYTHON=/path/to/python3.11)")'
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check uv 2>/dev/null || true
+	@if [ -x $(VENV)/bin/uv ]; then \
+		$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock && \
+		$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e . ; \
+	else \
+		$(PY) -m pip install -q -r requirements.lock && $(PY) -m pip install -q --no-deps -e . ; \
+	fi
+	@rm -f $(VENV)/.installed-*; touch $@
+	@echo "virtual environment ready: $(VENV)"
+
+venv: $(STAMP) ## build the virtual environment (.venv) from requirements.lock
+
+demo: $(STAMP) ## run the study on the bundled offline sample corpus (study/sample-corpus)
+	$(PY) -m miners scan $(SAMPLE)/* --out $(DEMO_OUT) --jobs $(JOBS) --cache-dir data/cache
+	$(PY) -m miners summary $(DEMO_OUT)
+
+test: $(STAMP) ## run the test suite (offline) and the linter
+	$(PY) -m ruff check miners analysis tests
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff
+	$(PY) -m ruff check miners analysis tests
+
+codebook: $(STAMP) ## regenerate study/codebook.md from the detectors' docstrings
+	$(PY) -m miners codebook --out study/codebook.md
+
+bench: $(STAMP) ## throughput of the scanner vs ast / libcst baselines (BENCH_CORPUS=folder of repos)
+	$(PY) -m miners bench $(BENCH_CORPUS) --work data/bench
+
+lock: $(VENV) ## re-resolve requirements.lock from pyproject.toml (needs the registry)
+	$(VENV)/bin/uv pip compile --universal --extra dev -q -o requirements.lock pyproject.toml
+
+clean: ## remove generated data (data/), keep .venv
+	rm -rf data/demo data/bench data/cache

@@ -1,0 +1,1 @@
+"""mlflow-mining analysis: turns the published results/ CSVs into tables, tests and paper numbers."""

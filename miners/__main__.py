@@ -1,0 +1,3 @@
+from miners.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""Analyse one file's bytes: decode, parse with libcst, run every detector in one pass.
+
+This is a pure function of the file's content and kind (so its result can be cached by
+content hash): :func:`analyze` never raises for bad input; every failure is a status with a
+reason. A file whose text contains none of the detectors' trigger substrings
+(:data:`miners.detectors.TRIGGERS`) cannot produce a row; its syntax is checked with
+Python's ``ast`` (``parser = ast``) instead of a libcst parse, and libcst decides whenever
+``ast`` rejects it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+from collections import defaultdict
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from miners.collect import Collected, Collector, RawString
+from miners.detectors import FAMILIES, TRIGGERS
+from miners.detectors.base import AssignSite, CallSite, Hit, StringSite
+from miners.detectors.seeds import RANDOM_FRAMEWORKS
+from miners.notebooks import NotebookError, read_code_cells
+
+#: Result of :func:`analyze`: a plain dict, cheap to pickle and to store as JSON.
+FileResult = dict[str, Any]
+
+_PY2_HINTS = re.compile(r"^\s*print\s+[^\s(=]|^\s*except\s+[\w.]+\s*,\s*\w+\s*:|^\s*exec\s+['\"]", re.MULTILINE)
+_NUMPY_RANDOM_IMPORT = re.compile(r"numpy\.random|from\s+numpy\s+import\s+[^\n]*\brandom\b")
+
+
+def analyze(kind: str, data: bytes) -> FileResult:
+    """Analyse a ``py`` or ``ipynb`` file given as bytes."""
+    try:
+        return _analyze(kind, data)
+    except RecursionError:
+        return _result("parse_error", "expressions nested too deeply for analysis (RecursionError)",
+                       data, kind)
+    except MemoryError:
+        return _result("parse_error", "ran out of memory while parsing", data, kind)
+
+
+def _result(status: str, reason: str, data: bytes, kind: str, **extra: Any) -> FileResult:
+    out: FileResult = {
+        "kind": kind, "status": status, "reason": reason, "bytes": len(data),
+        "lines": extra.pop("lines", 0), "code_cells": extra.pop("code_cells", None),
+        "parser": extra.pop("parser", ""), "frameworks": extra.pop("frameworks", []),
+        "sites": extra.pop("sites", []),
+    }
+    out.update(extra)
+    return out
+
+
+def _decode_python(data: bytes) -> tuple[str | None, str]:
+    if b"\0" in data[:8192]:
+        return None, "binary content (NUL bytes), not Python source"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        return None, f"bad encoding declaration: {exc}"
+    try:
+        return data.decode(encoding), ""
+    except (UnicodeDecodeError, LookupError) as exc:
+        return None, f"not decodable as {encoding}: {str(exc)[:120]}"
+
+
+def _analyze(kind: str, data: bytes) -> FileResult:
+    if kind == "ipynb":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return _result("unreadable", f"notebook is not UTF-8: {str(exc)[:120]}", data, kind)
+        try:
+            cells = read_code_cells(text)
+        except NotebookError as exc:
+            return _result("parse_error", str(exc), data, kind)
+        units = [(c.index, c.source) for c in cells]
+        notes = [f"cell {c.index}: {c.note}" for c in cells if c.note]
+        lines = sum(c.original_lines for c in cells)
+    else:
+        source, why = _decode_python(data)
+        if source is None:
+            return _result("unreadable", why, data, kind)
+        units = [(-1, source)]
+        notes = []
+        lines = source.count("\n") + (0 if source.endswith("\n") or not source else 1)
+    code = "\n".join(src for _, src in units)
+    lowered = code.lower()
+    if not any(t in lowered for t in TRIGGERS):
+        checked = _ast_check(kind, units, data, lines, notes, code)
+        if checked is not None:
+            return checked
+    return _libcst(kind, units, data, lines, notes, code)
+
+
+def _frameworks(modules: set[str], code: str) -> list[str]:
+    found = set()
+    roots = {m.split(".")[0] for m in modules}
+    for root in roots:
+        if root in RANDOM_FRAMEWORKS:
+            found.add(RANDOM_FRAMEWORKS[root])
+    if "numpy" in roots and (_NUMPY_RANDOM_IMPORT.search(code) or ".random." in code):
+        found.add("numpy")
+    return sorted(found)
+
+
+def _ast_check(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
+               notes: list[str], code: str) -> FileResult | None:
+    """Syntax-check a file that no detector can match; None means: let libcst decide."""
+    modules: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _, src in units:
+            try:
+                tree = ast.parse(src)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module)
+    return _result("parsed", "; ".join(notes), data, kind, lines=lines, parser="ast",
+                   code_cells=len(units) if kind == "ipynb" else None,
+                   frameworks=_frameworks(modules, code))
+
+
+def _syntax_reason(exc: Exception, source: str) -> str:
+    if isinstance(exc, cst.ParserSyntaxError):
+        msg = f"syntax error at line {exc.raw_line}: {exc.message}"
+    else:
+        msg = f"{type(exc).__name__}: {exc}"
+    msg = " ".join(msg.split())[:200]
+    if _PY2_HINTS.search(source):
+        msg += " (looks like Python 2)"
+    return msg
+
+
+def _libcst(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
+            notes: list[str], code: str) -> FileResult:
+    collector = Collector(look_for_uris="models:/" in code)
+    modules: dict[int, cst.Module] = {}
+    failures: list[str] = []
+    for unit, src in units:
+        try:
+            module = cst.parse_module(src)
+        except Exception as exc:  # ParserSyntaxError, and anything else the parser raises
+            failures.append(_syntax_reason(exc, src) if kind == "py" else f"cell {unit}: {_syntax_reason(exc, src)}")
+            continue
+        modules[unit] = module
+        collector.add_module(module, unit)
+    code_cells = len(units) if kind == "ipynb" else None
+    if not modules:
+        reason = "; ".join(failures) if kind == "py" else (
+            "no code cells" if not units else f"no code cell parsed ({len(units)} cells): " + "; ".join(failures[:3]))
+        if not units:
+            return _result("parsed", "no code cells", data, kind, lines=lines, parser="libcst", code_cells=0)
+        return _result("parse_error", reason[:500], data, kind, lines=lines, parser="libcst", code_cells=code_cells)
+    if failures:
+        notes = [f"{len(failures)} of {len(units)} code cells did not parse: " + "; ".join(failures[:3]), *notes]
+    collected = collector.out
+    hits = _detect(collected, modules)
+    sites = _place(hits, modules, kind)
+    mods = set(collected.modules)
+    return _result("parsed", "; ".join(notes)[:500], data, kind, lines=lines, parser="libcst",
+                   code_cells=code_cells, frameworks=_frameworks(mods, code), sites=sites)
+
+
+def _detect(collected: Collected, modules: dict[int, cst.Module]) -> list[tuple[int, int, Hit]]:
+    bindings = collected.bindings
+    hits: list[tuple[int, int, Hit]] = []
+    code_for_cache: dict[int, Any] = {}
+
+    def code_for(unit: int):
+        fn = code_for_cache.get(unit)
+        if fn is None:
+            fn = code_for_cache[unit] = modules[unit].code_for_node
+        return fn
+
+    for raw in collected.calls:
+        qname = bindings.resolve(raw.chain)
+        site = CallSite(raw.node, qname, ".".join(raw.chain) if raw.chain else "?", raw.uris,
+                        code_for(raw.unit), collected.constants)
+        found = False
+        for family in FAMILIES:
+            for hit in family.on_call(site):
+                hits.append((raw.unit, raw.stmt, hit))
+                found = True
+        if raw.uris and not found:  # a URI in the arguments of some other call
+            collected.strings.extend(RawString(n, t, raw.unit, raw.stmt) for n, t in raw.uris)
+    for raw in collected.assigns:
+        if raw.env_key is not None:
+            base = bindings.resolve(raw.chain)
+            if base != "os.environ":
+                continue
+            qname = f"os.environ[{raw.env_key}]"
+        else:  # resolve what the attribute belongs to, not the (re)bound target itself
+            assert raw.chain is not None
+            owner = bindings.resolve(raw.chain[:-1])
+            if owner is None:
+                continue
+            qname = f"{owner}.{raw.chain[-1]}"
+        site = AssignSite(raw.node, qname, raw.value, code_for(raw.unit))
+        for family in FAMILIES:
+            on_assign = getattr(family, "on_assign", None)
+            if on_assign is not None:
+                hits.extend((raw.unit, raw.stmt, h) for h in on_assign(site))
+    for raw in collected.strings:
+        site = StringSite(raw.node, raw.template)
+        for family in FAMILIES:
+            on_string = getattr(family, "on_string", None)
+            if on_string is not None:
+                hits.extend((raw.unit, raw.stmt, h) for h in on_string(site))
+    return hits
+
+
+def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kind: str) -> list[list[Any]]:
+    """Give each hit its (line, col): positions are computed only for the top-level
+    statements that contain a hit, each as a one-statement module, offset by the line count
+    of the code before it."""
+    by_stmt: dict[tuple[int, int], list[Hit]] = defaultdict(list)
+    for unit, stmt, hit in hits:
+        by_stmt[(unit, stmt)].append(hit)
+    rows: list[list[Any]] = []
+    offsets: dict[int, list[int]] = {}
+    for (unit, stmt), stmt_hits in by_stmt.items():
+        module = modules[unit]
+        starts = offsets.get(unit)
+        if starts is None:
+            starts = offsets[unit] = _statement_offsets(module)
+        mini = module.with_changes(body=[module.body[stmt]], header=[], footer=[])
+        positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+        for hit in stmt_hits:
+            pos = positions.get(hit.node)
+            line = starts[stmt] + (pos.start.line if pos else 1)
+            col = pos.start.column if pos else 0
+            rows.append([unit if kind == "ipynb" else None, line, col, hit.category, hit.api, hit.detail])
+    rows.sort(key=lambda r: (-1 if r[0] is None else r[0], r[1], r[2], r[3], r[4], r[5]))
+    return rows
+
+
+def _statement_offsets(module: cst.Module) -> list[int]:
+    """Number of lines before each top-level statement."""
+    code_for = module.code_for_node
+    line = sum(code_for(h).count("\n") for h in module.header)
+    starts = []
+    for stmt in module.body:
+        starts.append(line)
+        line += code_for(stmt).count("\n")
+    return starts

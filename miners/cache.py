@@ -1,0 +1,65 @@
+"""Per-file result cache keyed by content hash and miner version.
+
+The key is ``sha256(content) + kind + MINER_VERSION``; ``MINER_VERSION`` includes a digest of
+the miner's own source, so a changed detector never serves a stale result. The cache is one
+SQLite file; only the scanning parent process reads and writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from miners import MINER_VERSION
+
+
+class ResultCache:
+    def __init__(self, directory: Path | None) -> None:
+        self._db: sqlite3.Connection | None = None
+        self.hits = 0
+        self.misses = 0
+        if directory is not None:
+            directory = Path(directory)
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(directory / "scan-cache.sqlite", isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._pending: list[tuple[str, str]] = []
+
+    @staticmethod
+    def key(digest: str, kind: str) -> str:
+        return f"{digest}:{kind}:{MINER_VERSION}"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return json.loads(row[0])
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        if self._db is None:
+            return
+        self._pending.append((key, json.dumps(result, separators=(",", ":"))))
+        if len(self._pending) >= 500:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._db is None or not self._pending:
+            return
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", self._pending)
+        self._db.execute("COMMIT")
+        self._pending = []
+
+    def close(self) -> None:
+        if self._db is not None:
+            self.flush()
+            self._db.close()
+            self._db = None

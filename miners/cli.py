@@ -1,0 +1,89 @@
+"""Command line: ``python -m miners <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from miners import MINER_VERSION
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m miners", description="Mine repositories that use MLflow.")
+    parser.add_argument("--version", action="version", version=f"mlflow-mining miners {MINER_VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("scan", help="scan repository work trees for tracking, seed and registry call sites")
+    p.add_argument("repos", nargs="+", type=Path, metavar="REPO_DIR", help="checked-out repositories; the id is the folder name (owner__name)")
+    p.add_argument("--out", type=Path, required=True, help="output folder for call_sites.csv, files.csv, repo_features.csv")
+    p.add_argument("--jobs", type=_positive, default=1, help="parser processes (default 1)")
+    p.add_argument("--cache-dir", type=Path, default=None, help="per-file result cache (content hash + miner version)")
+    p.add_argument("--max-py-bytes", type=_positive, default=5_000_000, help="skip .py files larger than this (default 5 MB)")
+    p.add_argument("--max-ipynb-bytes", type=_positive, default=50_000_000, help="skip notebooks larger than this (default 50 MB)")
+    p.add_argument("--timeout-per-file", type=float, default=120.0, help="seconds a parser may spend on one file (default 120)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("summary", help="print what a scan found, in counts")
+    p.add_argument("out", type=Path, metavar="OUT_DIR", help="the --out folder of a scan")
+
+    p = sub.add_parser("codebook", help="render the codebook from the detectors' docstrings")
+    p.add_argument("--format", choices=["markdown", "latex"], default="markdown")
+    p.add_argument("--out", type=Path, default=None, help="write to this file instead of standard output")
+
+    p = sub.add_parser("bench", help="scanner throughput against ast and libcst baselines")
+    p.add_argument("corpus", type=Path, help="a folder of repository work trees (each subfolder is one repository)")
+    p.add_argument("--max-files", type=int, default=0, help="use at most this many files for the parser baselines (0: all)")
+    p.add_argument("--work", type=Path, default=Path("data/bench"), help="scratch folder for outputs and caches")
+    p.add_argument("--skip-qnp", action="store_true", help="skip the slow QualifiedNameProvider baseline")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from miners.scan import UsageError
+
+    try:
+        if args.command == "scan":
+            from miners.files import Limits
+            from miners.scan import scan
+
+            summary = scan(args.repos, args.out, jobs=args.jobs, cache_dir=args.cache_dir,
+                           limits=Limits(args.max_py_bytes, args.max_ipynb_bytes),
+                           progress=not args.no_progress, timeout_per_file=args.timeout_per_file)
+            print(summary.as_text())
+            return 0
+        if args.command == "summary":
+            from miners.summary import summarize
+
+            try:
+                sys.stdout.write(summarize(args.out))
+            except FileNotFoundError as exc:
+                raise UsageError(str(exc)) from None
+            return 0
+        if args.command == "codebook":
+            from miners.codebook import render
+
+            text = render(args.format)
+            if args.out:
+                from miners.csvio import atomic_write_bytes
+
+                atomic_write_bytes(args.out, text.encode())
+            else:
+                sys.stdout.write(text)
+            return 0
+        if args.command == "bench":
+            from miners.bench import run_bench
+
+            return run_bench(args.corpus, args.work, max_files=args.max_files, skip_qnp=args.skip_qnp)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2

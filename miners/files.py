@@ -1,0 +1,154 @@
+"""Which files of a repository are candidates, and which of them are read.
+
+Definition. The candidate files of a repository are its ``.py`` and ``.ipynb`` files: the
+files git tracks when the directory is the top of a git work tree (``git ls-files``), else
+every file below it. A candidate is *skipped* (a ``files.csv`` row with a reason, never
+silently) when it lies in a virtual environment (a folder holding ``pyvenv.cfg``, or named
+``venv``, ``.venv``, ``virtualenv``), ``site-packages``/``dist-packages``, ``node_modules``,
+``.git``, ``__pycache__``, ``.ipynb_checkpoints``, ``.tox``/``.nox``, an ``*.egg-info``
+folder, or the build output folders ``build``/``dist`` at the repository root; when it is a
+symbolic link (one inside the repository is scanned at its target; one pointing outside is
+never followed); or when it is larger than the size cap. It is *unreadable* when it is
+tracked by git but absent from the work tree (a partial clone missing that blob), a symlink
+loop, or cannot be read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+SUFFIXES = {".py": "py", ".ipynb": "ipynb"}
+ENV_DIR_NAMES = frozenset({"venv", ".venv", "virtualenv", ".virtualenv"})
+SKIP_DIR_NAMES = frozenset({
+    ".git", "site-packages", "dist-packages", "node_modules", "__pycache__",
+    ".ipynb_checkpoints", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".eggs",
+})
+ROOT_BUILD_DIRS = frozenset({"build", "dist"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A candidate file: ``path`` relative to the repository root with ``/`` separators."""
+
+    path: str
+    kind: str
+    skip_status: str | None = None  # 'skipped' or 'unreadable' when it is not read
+    skip_reason: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size caps in bytes above which a file is skipped, per kind."""
+
+    max_py_bytes: int = 5_000_000
+    max_ipynb_bytes: int = 50_000_000
+
+
+def is_git_top(repo: Path) -> bool:
+    if not (repo / ".git").exists():
+        return False
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and Path(out.stdout.strip()).resolve() == repo.resolve()
+
+
+def _git_files(repo: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "-c", "core.quotepath=off", "-C", str(repo), "ls-files", "-z", "--cached"],
+            capture_output=True, timeout=300, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return sorted({p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+
+
+def _walk_files(repo: Path) -> list[str]:
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(repo, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        rel = Path(dirpath).relative_to(repo)
+        for name in filenames:
+            found.append((rel / name).as_posix() if rel.parts else name)
+        for name in dirnames:
+            if (Path(dirpath) / name).is_symlink():
+                found.append((rel / name).as_posix() if rel.parts else name)
+    return sorted(found)
+
+
+def _excluded_by_folder(parts: list[str], venv_dirs: set[str]) -> str | None:
+    for i, part in enumerate(parts[:-1]):
+        prefix = "/".join(parts[: i + 1])
+        if part in SKIP_DIR_NAMES:
+            return f"in {part}/"
+        if part in ENV_DIR_NAMES or prefix in venv_dirs:
+            return f"in a virtual environment ({prefix}/)"
+        if part.endswith(".egg-info"):
+            return f"in build metadata ({prefix}/)"
+        if i == 0 and part in ROOT_BUILD_DIRS:
+            return f"in build output ({part}/)"
+    return None
+
+
+def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]:
+    """Every candidate file of ``repo``, sorted by path, each with its skip status if any."""
+    repo = Path(repo)
+    limits = limits or Limits()
+    paths = _git_files(repo) if is_git_top(repo) else None
+    if paths is None:
+        paths = _walk_files(repo)
+    venv_dirs = {p.rsplit("/", 1)[0] for p in paths if p.endswith("/pyvenv.cfg") or p == "pyvenv.cfg"}
+    real_root = repo.resolve()
+    out: list[Candidate] = []
+    for rel in paths:
+        kind = SUFFIXES.get(os.path.splitext(rel)[1].lower())
+        if kind is None:
+            continue
+        parts = rel.split("/")
+        why = _excluded_by_folder(parts, venv_dirs)
+        if why:
+            out.append(Candidate(rel, kind, "skipped", why))
+            continue
+        full = repo / rel
+        out.append(_check_file(full, rel, kind, real_root, limits))
+    return out
+
+
+def _check_file(full: Path, rel: str, kind: str, real_root: Path, limits: Limits) -> Candidate:
+    try:
+        if full.is_symlink():
+            try:
+                target = full.resolve(strict=True)
+            except RuntimeError:
+                return Candidate(rel, kind, "unreadable", "symlink loop")
+            except OSError as exc:
+                if "loop" in str(exc).lower() or getattr(exc, "errno", None) == 40:
+                    return Candidate(rel, kind, "unreadable", "symlink loop")
+                return Candidate(rel, kind, "unreadable", "broken symlink")
+            try:
+                inside = target.relative_to(real_root).as_posix()
+            except ValueError:
+                return Candidate(rel, kind, "skipped", "symlink pointing outside the repository (not followed)")
+            return Candidate(rel, kind, "skipped", f"symlink to {inside} (scanned at its target)")
+        st = full.stat()
+    except FileNotFoundError:
+        return Candidate(rel, kind, "unreadable", "tracked by git but missing from the work tree (blob not fetched)")
+    except OSError as exc:
+        return Candidate(rel, kind, "unreadable", f"cannot stat: {exc.strerror or exc}")
+    if not full.is_file():
+        return Candidate(rel, kind, "skipped", "not a regular file")
+    cap = limits.max_ipynb_bytes if kind == "ipynb" else limits.max_py_bytes
+    if st.st_size > cap:
+        return Candidate(rel, kind, "skipped", f"larger than the size cap ({st.st_size} > {cap} bytes)", st.st_size)
+    return Candidate(rel, kind, None, "", st.st_size)

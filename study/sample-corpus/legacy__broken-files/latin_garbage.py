@@ -1,0 +1,3 @@
+import mlflow
+mlflow.log_metric("a", 1)
+x = ÿþ invalid utf8

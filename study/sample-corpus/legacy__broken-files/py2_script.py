@@ -1,0 +1,3 @@
+import mlflow
+print "training"
+mlflow.log_param("lr", 0.1)

@@ -1,0 +1,147 @@
+"""The scanner end to end on real files and real git repositories made in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from miners.csvio import read_csv
+from miners.files import Limits
+from miners.scan import UsageError, scan
+from tests.conftest import ROOT, git, notebook_json
+
+BAD_FILES: dict[str, str | bytes] = {
+    "ok.py": "import mlflow\nmlflow.log_metric('ok', 1)\n",
+    "syntax.py": "import mlflow\ndef f(:\n    mlflow.log_param('a', 1)\n",
+    "py2.py": "import mlflow\nprint 'hello'\nmlflow.log_param('a', 1)\n",
+    "latin1_declared.py": "# -*- coding: latin-1 -*-\nimport mlflow\nmlflow.set_tag('name', 'Jos\xe9')\n".encode("latin-1"),
+    "undecodable.py": b"import mlflow\nx = '\xff\xfe'\n",
+    "binary.py": b"\x7fELF\x00\x00\x01\x02",
+    "big_generated.py": "import mlflow\n" + "x = 1\n" * 40_000,
+    "crash.py": "import mlflow\nx = " + "(" * 6000 + "1" + ")" * 6000 + "\n",
+    "deep.py": "import mlflow\nx = " + "[" * 900 + "mlflow.log_param('deep', 1)" + "]" * 900 + "\n",
+    "broken.ipynb": '{"cells": [',
+    "old.ipynb": json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "code", "input": "import mlflow\nmlflow.log_param('v3', 1)", "outputs": [], "language": "python"}]}]}),
+    "nb.ipynb": notebook_json(("markdown", "import mlflow"), ("code", "import mlflow\nmlflow.log_param('nb', 1)"),
+                              ("code", "def broken(:")),
+    "venv/lib/python3.11/site-packages/mlflow/x.py": "import mlflow\nmlflow.log_param('vendored', 1)\n",
+    "build/lib/pkg/mod.py": "import mlflow\n",
+}
+
+
+def _scan(tmp_path: Path, repos: list[Path], **kw) -> dict[str, list[dict[str, str]]]:
+    out = tmp_path / kw.pop("out_name", "out")
+    scan(repos, out, progress=False, **kw)
+    return {n: read_csv(out / f"{n}.csv") for n in ("call_sites", "files", "repo_features")}
+
+
+@pytest.fixture
+def bad_repo(make_git_repo, tmp_path):
+    repo = make_git_repo("owner__bad", BAD_FILES)
+    # a tracked file whose blob is missing from the work tree (partial clone / sparse checkout)
+    (repo / "missing.py").write_text("import mlflow\n")
+    git(repo, "add", "missing.py")
+    git(repo, "commit", "-q", "-m", "add")
+    (repo / "missing.py").unlink()
+    # symlinks: a loop, one escaping the repository, one pointing inside
+    (tmp_path / "outside.py").write_text("import mlflow\nmlflow.log_param('outside', 1)\n")
+    os.symlink("loop_b.py", repo / "loop_a.py")
+    os.symlink("loop_a.py", repo / "loop_b.py")
+    os.symlink(str(tmp_path / "outside.py"), repo / "escape.py")
+    os.symlink("ok.py", repo / "alias.py")
+    (repo / "untracked.py").write_text("import mlflow\nmlflow.log_param('untracked', 1)\n")
+    git(repo, "add", "loop_a.py", "loop_b.py", "escape.py", "alias.py")
+    git(repo, "commit", "-q", "-m", "links")
+    return repo
+
+
+def test_bad_input_never_stops_a_scan(bad_repo, tmp_path):
+    tables = _scan(tmp_path, [bad_repo], limits=Limits(max_py_bytes=100_000), timeout_per_file=60)
+    files = {f["path"]: f for f in tables["files"]}
+    expect = {
+        "ok.py": ("parsed", ""),
+        "syntax.py": ("parse_error", "syntax error"),
+        "py2.py": ("parse_error", "looks like Python 2"),
+        "latin1_declared.py": ("parsed", ""),
+        "undecodable.py": ("unreadable", "not decodable as utf-8"),
+        "binary.py": ("unreadable", "binary content"),
+        "big_generated.py": ("skipped", "larger than the size cap"),
+        "crash.py": ("parse_error", "parser process crashed"),
+        "deep.py": ("parse_error", "nested too deeply"),
+        "broken.ipynb": ("parse_error", "invalid notebook JSON"),
+        "old.ipynb": ("parsed", ""),
+        "nb.ipynb": ("parsed", "1 of 2 code cells did not parse"),
+        "venv/lib/python3.11/site-packages/mlflow/x.py": ("skipped", "virtual environment"),
+        "build/lib/pkg/mod.py": ("skipped", "build output"),
+        "missing.py": ("unreadable", "missing from the work tree"),
+        "loop_a.py": ("unreadable", "symlink loop"),
+        "escape.py": ("skipped", "outside the repository"),
+        "alias.py": ("skipped", "symlink to ok.py"),
+    }
+    for path, (status, reason) in expect.items():
+        assert files[path]["status"] == status, (path, files[path])
+        assert reason in files[path]["reason"], (path, files[path]["reason"])
+    assert "untracked.py" not in files  # a git checkout: tracked files only
+    sites = {(s["path"], s["api"], s["detail"]) for s in tables["call_sites"]}
+    assert ("old.ipynb", "mlflow.log_param", "kind=param;key=v3") in sites
+    assert ("nb.ipynb", "mlflow.log_param", "kind=param;key=nb") in sites
+    assert ("latin1_declared.py", "mlflow.set_tag", "kind=tag;key=name") in sites
+    assert not any(p.startswith("venv/") or p == "escape.py" for p, _, _ in sites)
+    feats = tables["repo_features"][0]
+    assert feats["files_parse_error"] == "5" and feats["files_unreadable"] == "5"
+
+
+def test_missing_repository_is_a_clear_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        scan([tmp_path / "nope"], tmp_path / "out", progress=False)
+    proc = subprocess.run([sys.executable, "-m", "miners", "scan", str(tmp_path / "nope"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "repository directory does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _bytes(out: Path) -> dict[str, bytes]:
+    return {n: (out / n).read_bytes() for n in ("call_sites.csv", "files.csv", "repo_features.csv")}
+
+
+def test_deterministic_parallel_and_cached_runs_are_byte_identical(tmp_path):
+    repos = sorted((ROOT / "study" / "sample-corpus").iterdir())
+    scan(repos, tmp_path / "a", jobs=1, progress=False)
+    scan(repos, tmp_path / "b", jobs=2, progress=False)
+    cache = tmp_path / "cache"
+    cold = scan(repos, tmp_path / "c", jobs=2, cache_dir=cache, progress=False)
+    warm = scan(list(reversed(repos)), tmp_path / "d", jobs=2, cache_dir=cache, progress=False)
+    a = _bytes(tmp_path / "a")
+    assert a == _bytes(tmp_path / "b") == _bytes(tmp_path / "c") == _bytes(tmp_path / "d")
+    assert cold.cache_hits == 0
+    assert warm.cache_hits == sum(1 for r in read_csv(tmp_path / "a" / "files.csv") if r["sha256"])
+    assert not list((tmp_path / "a").glob(".*"))  # no temporary files left behind
+
+
+def test_changed_file_is_rescanned_not_served_from_cache(make_git_repo, tmp_path):
+    repo = make_git_repo("o__r", {"t.py": "import mlflow\nmlflow.log_param('a', 1)\n"})
+    cache = tmp_path / "cache"
+    first = _scan(tmp_path, [repo], cache_dir=cache, out_name="1")
+    (repo / "t.py").write_text("import mlflow\nmlflow.log_metric('b', 1)\n")
+    second = _scan(tmp_path, [repo], cache_dir=cache, out_name="2")
+    assert [s["api"] for s in first["call_sites"]] == ["mlflow.log_param"]
+    assert [s["api"] for s in second["call_sites"]] == ["mlflow.log_metric"]
+
+
+def test_plain_folder_is_walked_and_ids_map_to_full_names(tmp_path):
+    repo = tmp_path / "acme__proj"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "a.py").write_text("import random\nrandom.seed(1)\n")
+    (repo / ".venv").mkdir()
+    (repo / ".venv" / "b.py").write_text("x = 1\n")
+    tables = _scan(tmp_path, [repo])
+    assert [(f["path"], f["status"]) for f in tables["files"]] == [(".venv/b.py", "skipped"), ("src/a.py", "parsed")]
+    assert tables["repo_features"][0]["full_name"] == "acme/proj"
+    assert tables["repo_features"][0]["seed_coverage"] == "complete"
