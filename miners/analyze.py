@@ -165,7 +165,8 @@ def _libcst(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
         notes = [f"{len(failures)} of {len(units)} code cells did not parse: " + "; ".join(failures[:3]), *notes]
     collected = collector.out
     hits = _detect(collected, modules)
-    sites = _place(hits, modules, kind)
+    sources = dict(units)
+    sites = _place(hits, modules, kind, sources, collected, collector.calls_per_unit)
     mods = set(collected.modules)
     return _result("parsed", "; ".join(notes)[:500], data, kind, lines=lines, parser="libcst",
                    code_cells=code_cells, frameworks=_frameworks(mods, code), sites=sites)
@@ -219,29 +220,89 @@ def _detect(collected: Collected, modules: dict[int, cst.Module]) -> list[tuple[
     return hits
 
 
-def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kind: str) -> list[list[Any]]:
-    """Give each hit its (line, col): positions are computed only for the top-level
-    statements that contain a hit, each as a one-statement module, offset by the line count
-    of the code before it."""
-    by_stmt: dict[tuple[int, int], list[Hit]] = defaultdict(list)
+def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kind: str,
+           sources: dict[int, str], collected: Collected, calls_per_unit: dict[int, int]) -> list[list[Any]]:
+    """Give each hit its (line, col).
+
+    Calls are numbered in source order by the walk; the k-th call of a unit is the k-th
+    ``ast.Call`` of the same source in position order, whose line and column Python's own
+    parser gives at a tenth of libcst's cost. The mapping is checked (same number of calls,
+    same callee spelling); where it does not hold, and for hits that are not calls, positions
+    come from libcst's ``PositionProvider`` on the hit's top-level statement alone."""
+    raw_of = {id(c.node): c for c in collected.calls}
+    per_unit: dict[int, list[tuple[int, Hit]]] = defaultdict(list)
     for unit, stmt, hit in hits:
-        by_stmt[(unit, stmt)].append(hit)
+        per_unit[unit].append((stmt, hit))
     rows: list[list[Any]] = []
-    offsets: dict[int, list[int]] = {}
-    for (unit, stmt), stmt_hits in by_stmt.items():
-        module = modules[unit]
-        starts = offsets.get(unit)
-        if starts is None:
-            starts = offsets[unit] = _statement_offsets(module)
-        mini = module.with_changes(body=[module.body[stmt]], header=[], footer=[])
-        positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
-        for hit in stmt_hits:
-            pos = positions.get(hit.node)
-            line = starts[stmt] + (pos.start.line if pos else 1)
-            col = pos.start.column if pos else 0
-            rows.append([unit if kind == "ipynb" else None, line, col, hit.category, hit.api, hit.detail])
+    for unit, unit_hits in per_unit.items():
+        fast = _ast_call_positions(sources[unit], calls_per_unit.get(unit, 0),
+                                   [raw_of[id(h.node)] for _, h in unit_hits if id(h.node) in raw_of])
+        slow: dict[int, list[Hit]] = defaultdict(list)
+        for stmt, hit in unit_hits:
+            pos = fast.get(id(hit.node)) if fast is not None else None
+            if pos is None:
+                slow[stmt].append(hit)
+            else:
+                rows.append([unit if kind == "ipynb" else None, pos[0], pos[1], hit.category, hit.api, hit.detail])
+        if slow:
+            module = modules[unit]
+            starts = _statement_offsets(module)
+            for stmt, stmt_hits in slow.items():
+                mini = module.with_changes(body=[module.body[stmt]], header=[], footer=[])
+                positions = MetadataWrapper(mini, unsafe_skip_copy=True).resolve(PositionProvider)
+                for hit in stmt_hits:
+                    p = positions.get(hit.node)
+                    line = starts[stmt] + (p.start.line if p else 1)
+                    rows.append([unit if kind == "ipynb" else None, line, p.start.column if p else 0,
+                                 hit.category, hit.api, hit.detail])
     rows.sort(key=lambda r: (-1 if r[0] is None else r[0], r[1], r[2], r[3], r[4], r[5]))
     return rows
+
+
+def _ast_dotted(node: ast.AST) -> tuple[str, ...] | None:
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Name):
+            parts.append(node.id)
+            return tuple(reversed(parts))
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            parts.append("()")
+            node = node.func
+        else:
+            return None
+
+
+def _ast_call_positions(source: str, n_calls: int, raws: list) -> dict[int, tuple[int, int]] | None:
+    """``id(libcst Call) -> (line, col)`` for the given raw calls, or None if the mapping fails."""
+    if not raws:
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    if len(calls) != n_calls:
+        return None
+    calls.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+    lines: list[str] | None = None
+    out: dict[int, tuple[int, int]] = {}
+    for raw in raws:
+        call = calls[raw.index]
+        if raw.chain is not None and _ast_dotted(call.func) != raw.chain:
+            return None
+        col = call.col_offset
+        if lines is None:
+            lines = source.split("\n")
+        line_text = lines[call.lineno - 1] if call.lineno - 1 < len(lines) else ""
+        if not line_text.isascii():  # ast columns count UTF-8 bytes; ours count characters
+            col = len(line_text.encode("utf-8")[:col].decode("utf-8", "replace"))
+        out[id(raw.node)] = (call.lineno, col)
+    return out
 
 
 def _statement_offsets(module: cst.Module) -> list[int]:

@@ -16,6 +16,22 @@ def _positive(value: str) -> int:
     return n
 
 
+def _read_repo_list(path: Path) -> list[tuple[str, str | None]]:
+    from miners.scan import UsageError
+
+    if not path.exists():
+        raise UsageError(f"repository list not found: {path}")
+    text = path.read_text()
+    first = text.splitlines()[0] if text.strip() else ""
+    if "," in first and "repo" in first.split(","):
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO(text)))
+        return [(r["repo"].strip(), (r.get("sha") or "").strip() or None) for r in rows if r.get("repo")]
+    return [(ln.strip(), None) for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m miners", description="Mine repositories that use MLflow.")
     parser.add_argument("--version", action="version", version=f"mlflow-mining miners {MINER_VERSION}")
@@ -30,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-ipynb-bytes", type=_positive, default=50_000_000, help="skip notebooks larger than this (default 50 MB)")
     p.add_argument("--timeout-per-file", type=float, default=120.0, help="seconds a parser may spend on one file (default 120)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("clone", help="clone repositories at pinned commits (only the files the miners read)")
+    p.add_argument("--repos-file", type=Path, required=True, help="a CSV with a repo (owner/name) column and optional sha column, or a text file of owner/name lines")
+    p.add_argument("--out", type=Path, default=Path("data/clones"), help="folder for the clones (default data/clones)")
+    p.add_argument("--status", type=Path, default=Path("data/clone_status.csv"), help="status table (default data/clone_status.csv)")
+    p.add_argument("--url-template", default="https://github.com/{owner}/{name}.git", help="clone URL; {owner} {name} {full_name}; e.g. file:///mirrors/{owner}+{name}/repo")
+    p.add_argument("--jobs", type=_positive, default=4)
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per repository (default 600)")
+    p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("summary", help="print what a scan found, in counts")
     p.add_argument("out", type=Path, metavar="OUT_DIR", help="the --out folder of a scan")
@@ -59,6 +84,17 @@ def main(argv: list[str] | None = None) -> int:
                            limits=Limits(args.max_py_bytes, args.max_ipynb_bytes),
                            progress=not args.no_progress, timeout_per_file=args.timeout_per_file)
             print(summary.as_text())
+            return 0
+        if args.command == "clone":
+            from miners.clone_stage import clone_many, write_status
+
+            repos = _read_repo_list(args.repos_file)
+            results = clone_many(repos, args.out, args.url_template, args.jobs, args.timeout, not args.no_progress)
+            write_status(args.status, results)
+            counts: dict[str, int] = {}
+            for r in results:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            print(f"{len(results)} repositories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
             return 0
         if args.command == "summary":
             from miners.summary import summarize

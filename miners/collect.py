@@ -27,10 +27,25 @@ _SKIP_FIELDS = frozenset({
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+#: Node types whose dataclass field order differs from the order of their parts in the source;
+#: the walk uses source order so that calls are numbered in source order (see ``RawCall.index``).
+_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
+    cst.FunctionDef: ("decorators", "name", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.Arg: ("keyword", "value"),
+    cst.DictComp: ("key", "value", "for_in"),
+}
+
+
 def _fields(tp: type) -> tuple[str, ...]:
     names = _FIELDS.get(tp)
     if names is None:
-        names = tuple(
+        names = _SOURCE_ORDER.get(tp) or tuple(
             f.name for f in dataclasses.fields(tp)
             if f.name not in _SKIP_FIELDS and not f.name.startswith("whitespace")
         )
@@ -67,6 +82,7 @@ class RawCall:
     unit: int
     stmt: int
     uris: list[tuple[cst.CSTNode, str]]
+    index: int  # position of this call among the unit's calls, in source order
 
 
 @dataclass(slots=True)
@@ -109,8 +125,10 @@ class Collector:
         self.out = Collected()
         self.look_for_uris = look_for_uris
         self._consumed: set[int] = set()
+        self.calls_per_unit: dict[int, int] = {}
 
     def add_module(self, module: cst.Module, unit: int) -> None:
+        self.calls_per_unit[unit] = 0
         for index, stmt in enumerate(module.body):
             self._walk(stmt, unit, index, top=True)
 
@@ -149,7 +167,7 @@ class Collector:
                         out.strings.append(RawString(node, template, unit, stmt))
                 if tp is not cst.FormattedString:
                     continue
-            for name in _fields(tp):
+            for name in reversed(_fields(tp)):  # a stack: push the last part first
                 value = getattr(node, name)
                 if isinstance(value, CN):
                     stack.append(value)
@@ -238,4 +256,6 @@ class Collector:
                         stack.append(value)
                     elif isinstance(value, list | tuple):
                         stack.extend(v for v in value if isinstance(v, cst.CSTNode))
-        self.out.calls.append(RawCall(node, dotted(node.func), unit, stmt, uris))
+        index = self.calls_per_unit[unit]
+        self.calls_per_unit[unit] = index + 1
+        self.out.calls.append(RawCall(node, dotted(node.func), unit, stmt, uris, index))

@@ -49,16 +49,8 @@ class Limits:
 
 
 def is_git_top(repo: Path) -> bool:
-    if not (repo / ".git").exists():
-        return False
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=60, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and Path(out.stdout.strip()).resolve() == repo.resolve()
+    """A folder is the top of a git work tree when it holds ``.git`` (a folder or a file)."""
+    return (repo / ".git").exists()
 
 
 def _git_files(repo: Path) -> list[str] | None:
@@ -108,6 +100,7 @@ def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]
     paths = _git_files(repo) if is_git_top(repo) else None
     if paths is None:
         paths = _walk_files(repo)
+    unavailable = _unavailable_blobs(repo)
     venv_dirs = {p.rsplit("/", 1)[0] for p in paths if p.endswith("/pyvenv.cfg") or p == "pyvenv.cfg"}
     real_root = repo.resolve()
     out: list[Candidate] = []
@@ -120,9 +113,20 @@ def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]
         if why:
             out.append(Candidate(rel, kind, "skipped", why))
             continue
+        if rel in unavailable:
+            out.append(Candidate(rel, kind, "unreadable", "blob not available from the remote (recorded by the clone stage)"))
+            continue
         full = repo / rel
         out.append(_check_file(full, rel, kind, real_root, limits))
     return out
+
+
+def _unavailable_blobs(repo: Path) -> set[str]:
+    """Paths the clone stage could not fetch (``.git/mining-clone.json``), if it cloned ``repo``."""
+    from miners.clone import read_manifest
+
+    manifest = read_manifest(repo)
+    return set(manifest.get("missing_paths", [])) if manifest else set()
 
 
 def _check_file(full: Path, rel: str, kind: str, real_root: Path, limits: Limits) -> Candidate:

@@ -69,8 +69,12 @@ class ParserPool:
         self.timeouts = 0
 
     def __enter__(self) -> ParserPool:
-        self._workers = [self._spawn() for _ in range(self.jobs)]
-        return self
+        return self  # workers start with the first task: a scan served from the cache starts none
+
+    def _start(self) -> None:
+        if not self._workers:
+            _preload()
+            self._workers = [self._spawn() for _ in range(self.jobs)]
 
     def __exit__(self, *exc: object) -> None:
         for w in self._workers:
@@ -120,6 +124,12 @@ class ParserPool:
             return batch or None
 
         while True:
+            if not self._workers:
+                first = next_batch()
+                if first is None:
+                    return
+                retry.appendleft(first)
+                self._start()
             for w in self._workers:
                 if w.batch is None:
                     batch = next_batch()
@@ -165,6 +175,16 @@ class ParserPool:
             else:
                 self.timeouts += 1
             yield tid, failure_result(kind, data, reason)
+
+
+def _preload() -> None:
+    """Import what the workers need before forking them, so each does not import it again."""
+    import nbformat  # noqa: F401
+    from nbformat import converter, reader  # noqa: F401
+
+    from miners.ipython import _transformer
+
+    _transformer()
 
 
 def _describe_exit(code: int | None) -> str:
