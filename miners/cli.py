@@ -56,6 +56,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per repository (default 600)")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("discover", help="search GitHub (topics and queries of the protocol) into data/raw/discovery")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
+    p.add_argument("--api-url", default="https://api.github.com", help="GitHub API base URL (GitHub Enterprise, or a recorded-response server in tests)")
+    p.add_argument("--raw-dir", type=Path, default=Path("data/raw/discovery"))
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus-discovered.csv"), help="normalised output")
+    p.add_argument("--normalise-only", action="store_true", help="only turn the raw files into the corpus CSV")
+
+    p = sub.add_parser("frame", help="build study/frame.csv from the shared sampling frame")
+    p.add_argument("--from", dest="source", type=Path, default=Path("../shared/corpus/candidates.csv"))
+    p.add_argument("--out", type=Path, default=Path("study/frame.csv"))
+
+    p = sub.add_parser("mine", help="corpus -> sample -> clone -> scan -> results/ (resumable; local pool or Dask)")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
+    p.add_argument("--frame", type=Path, default=None, help="a fixed sampling frame instead of API discovery (default: the protocol's)")
+    p.add_argument("--work", type=Path, default=Path("data"), help="working folder: clones, task records, cache, logs")
+    p.add_argument("--results", type=Path, default=Path("results"))
+    p.add_argument("--jobs", type=_positive, default=None, help="repositories in parallel (default: the protocol's scan.jobs)")
+    p.add_argument("--scheduler", default=None, help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--url-template", default=None, help="clone URL template (default: the protocol's), e.g. file:///mirrors/{owner}+{name}/repo")
+    p.add_argument("--repin", action="store_true", help="ignore the SHAs pinned in results/corpus.csv and take the current default-branch heads")
+    p.add_argument("--no-progress", action="store_true")
+
     p = sub.add_parser("summary", help="print what a scan found, in counts")
     p.add_argument("out", type=Path, metavar="OUT_DIR", help="the --out folder of a scan")
 
@@ -95,6 +117,42 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1
             print(f"{len(results)} repositories: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            return 0
+        if args.command in ("discover", "mine"):
+            from miners.protocol import ProtocolError, load
+
+            try:
+                protocol = load(args.protocol)
+            except ProtocolError as exc:
+                raise UsageError(str(exc)) from None
+        if args.command == "discover":
+            from miners.discover import discover, normalise
+
+            if not args.normalise_only:
+                d = protocol.discover
+                path = discover(d.topics, d.queries, args.raw_dir, args.api_url, d.created_from, d.created_to,
+                                d.seconds_between_requests)
+                print(f"raw responses appended to {path}")
+            n = normalise(args.raw_dir, args.corpus)
+            print(f"{n} repositories in {args.corpus}")
+            return 0
+        if args.command == "frame":
+            from miners.discover import build_frame
+
+            if not args.source.exists():
+                raise UsageError(f"shared sampling frame not found: {args.source}")
+            print(f"{build_frame(args.source, args.out)} repositories in {args.out}")
+            return 0
+        if args.command == "mine":
+            from miners.mine import mine
+
+            try:
+                funnel = mine(protocol, args.work, args.results, args.frame, args.jobs or protocol.scan.jobs,
+                              args.scheduler, args.url_template, not args.no_progress, args.repin)
+            except FileNotFoundError as exc:
+                raise UsageError(str(exc)) from None
+            for row in funnel:
+                print(f"{row['step']}. {row['stage']:20s} {row['repositories']:6d}  dropped {row['dropped']:6d}  {row['drop_reasons']}")
             return 0
         if args.command == "summary":
             from miners.summary import summarize

@@ -105,6 +105,10 @@ def _classify(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, subprocess.TimeoutExpired):
         return "timeout", "git did not finish in time"
     text = str(exc)
+    if isinstance(exc, GitError):  # the first line git printed that says what went wrong
+        lines = [ln.strip() for ln in exc.stderr.splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:"))]
+        text = (fatal or lines or [text])[0]
     low = text.lower()
     if any(s in low for s in ("not found", "does not appear to be a git repository", "repository not found",
                               "could not read from remote", "no such file or directory")):

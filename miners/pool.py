@@ -155,6 +155,7 @@ class ParserPool:
                         yield from results
                         continue
                 if w.process.sentinel in ready or not w.process.is_alive():
+                    w.process.join(timeout=10)  # the exit code is known only once it is reaped
                     code = w.process.exitcode
                     self._replace_and_isolate(w, batch, retry, _describe_exit(code))
                     yield from self._give_up(batch, _describe_exit(code), "crash")

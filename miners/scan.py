@@ -108,14 +108,26 @@ def scan(
     limits: Limits | None = None,
     progress: bool = True,
     timeout_per_file: float = 120.0,
+    parts_dir: Path | None = None,
+    keep_parts: bool = False,
+    repo_id: str | None = None,
 ) -> ScanSummary:
-    """Scan every repository and write the three tables into ``out_dir``."""
+    """Scan every repository and write the three tables into ``out_dir``.
+
+    With ``parts_dir`` and ``keep_parts``, per-repository results stay there and a repository
+    whose part already exists is not scanned again (resumable)."""
     started = time.perf_counter()
     limits = limits or Limits()
     repos = repo_ids(repo_dirs)
+    if repo_id is not None and len(repos) == 1:
+        repos = [(repo_id, repos[0][1])]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    parts = Path(tempfile.mkdtemp(prefix=".scan-parts-", dir=out_dir))
+    if parts_dir is not None:
+        parts = Path(parts_dir)
+        parts.mkdir(parents=True, exist_ok=True)
+    else:
+        parts = Path(tempfile.mkdtemp(prefix=".scan-parts-", dir=out_dir))
     cache = ResultCache(cache_dir)
     summary = ScanSummary(repos=len(repos))
     states: dict[str, _RepoState] = {}
@@ -128,6 +140,9 @@ def scan(
 
     def tasks() -> Iterator[tuple[Any, str, bytes]]:
         for rid, path in repos:
+            if keep_parts and (parts / f"{rid}.json").exists():
+                bar.update(1)
+                continue
             state = states[rid] = _RepoState(rid)
             for cand in list_candidates(path, limits):
                 summary.files += 1
@@ -172,7 +187,8 @@ def scan(
     finally:
         cache.close()
         bar.close()
-        shutil.rmtree(parts, ignore_errors=True)
+        if not keep_parts:
+            shutil.rmtree(parts, ignore_errors=True)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -184,22 +200,47 @@ def _progress(total: int, enabled: bool):
                 mininterval=0.5, dynamic_ncols=True)
 
 
-def _write_part(parts: Path, state: _RepoState) -> None:
-    files = [state.files[p] for p in sorted(state.files)]
+def build_payload(repo: str, by_path: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One repository's rows of the three tables, sorted."""
+    files = [by_path[p] for p in sorted(by_path)]
     sites = []
     for f in files:
         for cell, line, col, category, api, detail in f.pop("_sites", []):
-            sites.append({"repo": state.repo, "path": f["path"], "cell": cell, "line": line, "col": col,
+            sites.append({"repo": repo, "path": f["path"], "cell": cell, "line": line, "col": col,
                           "category": category, "api": api, "detail": detail})
     sites.sort(key=lambda s: (s["path"], -1 if s["cell"] is None else s["cell"], s["line"], s["col"],
                               s["category"], s["api"], s["detail"]))
-    features = repo_features(state.repo, files, sites)
-    payload = {"files": files, "sites": sites, "features": features}
-    atomic_write_bytes(parts / f"{state.repo}.json", json.dumps(payload).encode())
+    return {"files": files, "sites": sites, "features": repo_features(repo, files, sites)}
+
+
+def _write_part(parts: Path, state: _RepoState) -> None:
+    atomic_write_bytes(parts / f"{state.repo}.json", json.dumps(build_payload(state.repo, state.files)).encode())
+
+
+def scan_payload(rid: str, path: Path, limits: Limits | None = None, cache_dir: Path | None = None,
+                 timeout_per_file: float = 120.0) -> dict[str, Any]:
+    """Scan one repository with its own one-process parser pool; returns its payload (used by
+    ``mine`` tasks, which run in threads or on Dask workers)."""
+    import tempfile as _tf
+
+    with _tf.TemporaryDirectory(prefix="scan-one-") as tmp:
+        scan([path], Path(tmp) / "out", jobs=1, cache_dir=cache_dir, limits=limits, progress=False,
+             timeout_per_file=timeout_per_file, parts_dir=Path(tmp) / "parts", keep_parts=True, repo_id=rid)
+        return json.loads((Path(tmp) / "parts" / f"{rid}.json").read_text())
+
+
+def merge_payloads(payloads, out_dir: Path, summary: ScanSummary | None = None) -> None:
+    """Write an iterable of payloads (in repository order) into the three CSVs, streaming."""
+    summary = summary or ScanSummary()
+    _merge_iter(payloads, Path(out_dir), summary)
 
 
 def _merge(parts: Path, repos: list[str], out_dir: Path, summary: ScanSummary) -> None:
-    """Concatenate part files in repository order into the three CSVs, one repository in
+    _merge_iter((json.loads((parts / f"{rid}.json").read_text()) for rid in repos), out_dir, summary)
+
+
+def _merge_iter(payloads, out_dir: Path, summary: ScanSummary) -> None:
+    """Concatenate payloads in repository order into the three CSVs, one repository in
     memory at a time."""
     # closed below and renamed into place on success, removed on failure
     tmp = {name: tempfile.NamedTemporaryFile(  # noqa: SIM115
@@ -210,8 +251,7 @@ def _merge(parts: Path, repos: list[str], out_dir: Path, summary: ScanSummary) -
         writers["call_sites.csv"].writerow(SITE_COLUMNS)
         writers["files.csv"].writerow(FILE_COLUMNS)
         writers["repo_features.csv"].writerow(FEATURE_COLUMNS)
-        for rid in repos:
-            payload = json.loads((parts / f"{rid}.json").read_text())
+        for payload in payloads:
             for f in payload["files"]:
                 summary.status[f["status"]] = summary.status.get(f["status"], 0) + 1
                 writers["files.csv"].writerow([format_value(f.get(c)) for c in FILE_COLUMNS])

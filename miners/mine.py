@@ -1,0 +1,299 @@
+"""``python -m miners mine`` (``make mine``): from a corpus to the published results.
+
+Stages: corpus (API discovery normalised, or a fixed frame) -> select (filters that leave a
+reason, seeded sample) -> one task per sampled repository: clone at the pinned commit,
+fingerprint, scan -> near-duplicate families (one kept per family) -> publish ``results/``:
+``corpus.csv``, ``clone_status.csv``, ``call_sites.csv``, ``files.csv``,
+``repo_features.csv``, ``funnel.csv``.
+
+Tasks run on a local pool of ``--jobs`` threads (each task's heavy work runs in its own git
+and parser processes) or, with ``--scheduler tcp://HOST:PORT``, on a Dask distributed
+cluster. Each finished task is recorded at once, atomically, in ``WORK/repos/<id>.json``;
+an interrupted run (even ``kill -9``) is resumed by running it again: recorded repositories
+are not redone, and the published files are byte-identical to an uninterrupted run.
+Published rows carry no timings; those go to ``WORK/logs/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from miners import MINER_VERSION
+from miners.clone import clone_repo
+from miners.clone_stage import STATUS_COLUMNS, clone_dir_name, url_for
+from miners.csvio import atomic_write_bytes, read_csv, write_csv
+from miners.discover import CORPUS_COLUMNS, frame_corpus, normalise
+from miners.files import Limits
+from miners.fingerprint import clusters, fingerprint
+from miners.protocol import Protocol
+from miners.sample import draw, rank
+from miners.scan import merge_payloads, scan_payload
+
+log = logging.getLogger("miners.mine")
+
+SELECTION_COLUMNS = [
+    "sample_rank", "sampled", "exclusion", "sha", "commit_date", "clone_status", "clone_reason",
+    "files_missing", "branches", "tags", "cluster", "cluster_size", "selected", "scanned",
+]
+FUNNEL_COLUMNS = ["step", "stage", "repositories", "dropped", "drop_reasons"]
+
+
+@dataclass(frozen=True)
+class Task:
+    full_name: str
+    url: str
+    dest: str
+    sha: str | None
+    timeout: float
+    retries: int
+    max_py_bytes: int
+    max_ipynb_bytes: int
+    timeout_per_file: float
+    cache_dir: str | None
+
+
+def mine_one(task: Task) -> dict[str, Any]:
+    """Clone, fingerprint and scan one repository. Runs in a thread or on a Dask worker;
+    returns a JSON-able record and never raises for trouble with the repository."""
+    import time
+
+    started = time.monotonic()
+    result = clone_repo(task.full_name, task.url, Path(task.dest), task.sha, task.timeout, task.retries)
+    record: dict[str, Any] = {"full_name": task.full_name, "clone": asdict(result), "fingerprint": [],
+                              "scan": None, "miner_version": MINER_VERSION}
+    record["clone"]["seconds"] = 0.0  # timings are logged, never published
+    if result.status in ("cloned", "reused"):
+        record["clone"]["status"] = "cloned"
+        dest = Path(task.dest)
+        import subprocess
+
+        listing = subprocess.run(["git", "-C", str(dest), "ls-files", "-z"], capture_output=True, check=False).stdout
+        paths = [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
+        record["fingerprint"] = fingerprint(dest, paths)
+        record["python_files"] = sum(1 for p in paths if p.endswith((".py", ".ipynb")))
+        record["scan"] = scan_payload(clone_dir_name(task.full_name), dest,
+                                      Limits(task.max_py_bytes, task.max_ipynb_bytes),
+                                      Path(task.cache_dir) if task.cache_dir else None, task.timeout_per_file)
+    record["seconds"] = round(time.monotonic() - started, 3)
+    return record
+
+
+def _records_dir(work: Path) -> Path:
+    return work / "repos"
+
+
+def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, progress: bool) -> None:
+    """Run the tasks not yet recorded; record each result as soon as it arrives."""
+    from tqdm import tqdm
+
+    records = _records_dir(work)
+    records.mkdir(parents=True, exist_ok=True)
+    todo = [t for t in tasks if not (records / f"{clone_dir_name(t.full_name)}.json").exists()]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
+               disable=not progress or None, file=sys.stderr, mininterval=0.5)
+
+    def save(record: dict[str, Any]) -> None:
+        name = clone_dir_name(record["full_name"])
+        log.info("%s clone=%s files=%s seconds=%s", record["full_name"], record["clone"]["status"],
+                 len(record["scan"]["files"]) if record["scan"] else 0, record.get("seconds"))
+        record.pop("seconds", None)
+        atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
+        bar.update(1)
+
+    try:
+        for record in _execute(todo, jobs, scheduler):
+            save(record)
+    finally:
+        bar.close()
+
+
+def _execute(tasks: list[Task], jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
+    if not tasks:
+        return
+    if scheduler:
+        from distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = client.map(mine_one, tasks, pure=False)
+            for future in as_completed(futures):
+                yield future.result()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import as_completed as done
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(mine_one, t) for t in tasks]
+        for f in done(futures):
+            yield f.result()
+
+
+def _metadata_exclusion(row: dict[str, str], protocol: Protocol) -> str:
+    sel = protocol.select
+    if sel.exclude_forks and row.get("fork") == "true":
+        return "fork"
+    if sel.exclude_archived and row.get("archived") == "true":
+        return "archived"
+    size = row.get("size_kb") or ""
+    if sel.exclude_empty and size == "0":
+        return "empty"
+    if size and sel.max_size_kb and int(size) > sel.max_size_kb:
+        return f"too_large (size {size} KB > {sel.max_size_kb} KB)"
+    return ""
+
+
+def mine(protocol: Protocol, work: Path, results: Path, frame: Path | None = None, jobs: int = 2,
+         scheduler: str | None = None, url_template: str | None = None, progress: bool = True,
+         repin: bool = False) -> list[dict[str, Any]]:
+    """Run the mining pipeline; returns the funnel rows."""
+    work, results = Path(work), Path(results)
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(work / "logs" / f"mine-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        return _mine(protocol, work, results, frame, jobs, scheduler, url_template, progress, repin)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _corpus(protocol: Protocol, work: Path, frame: Path | None) -> Path:
+    corpus = work / "corpus-source.csv"
+    frame = frame or (Path(protocol.discover.frame) if protocol.discover.frame else None)
+    if frame is not None:
+        if not frame.exists():
+            raise FileNotFoundError(f"sampling frame not found: {frame}")
+        frame_corpus(frame, corpus)
+    else:
+        raw = work / "raw" / "discovery"
+        if not list(raw.glob("*.jsonl")):
+            raise FileNotFoundError(f"no discovery results in {raw}: run `python -m miners discover` first, or give --frame")
+        normalise(raw, corpus)
+    return corpus
+
+
+def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, jobs: int, scheduler: str | None,
+          url_template: str | None, progress: bool, repin: bool) -> list[dict[str, Any]]:
+    corpus_path = _corpus(protocol, work, frame)
+    rows = read_csv(corpus_path)
+    pinned: dict[str, str] = {}
+    if not repin and (results / "corpus.csv").exists():
+        pinned = {r["full_name"]: r["sha"] for r in read_csv(results / "corpus.csv") if r.get("sha")}
+    seed = protocol.sample.seed
+    for r in rows:
+        r["sample_rank"] = rank(seed, r["full_name"])
+        r["exclusion"] = _metadata_exclusion(r, protocol)
+    eligible = [r for r in rows if not r["exclusion"]]
+    sampled = draw(eligible, protocol.sample.size, seed, protocol.sample.stratify_by)
+    template = url_template or protocol.clone.url_template
+    clones = work / "clones"
+    tasks = []
+    for r in sorted(rows, key=lambda r: r["sample_rank"]):
+        r["sampled"] = r["full_name"] in sampled
+        if r["sampled"]:
+            tasks.append(Task(r["full_name"], url_for(template, r["full_name"]), str(clones / clone_dir_name(r["full_name"])),
+                              pinned.get(r["full_name"]), protocol.clone.timeout_seconds, protocol.clone.retries,
+                              protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes,
+                              protocol.scan.timeout_per_file, str(work / "cache")))
+    _run_tasks(tasks, work, jobs, scheduler, progress)
+    records = {t.full_name: json.loads((_records_dir(work) / f"{clone_dir_name(t.full_name)}.json").read_text())
+               for t in tasks}
+    return _publish(rows, records, protocol, results)
+
+
+def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], protocol: Protocol,
+             results: Path) -> list[dict[str, Any]]:
+    by_name = {r["full_name"]: r for r in rows}
+    order = {r["full_name"]: r["sample_rank"] for r in rows}
+    prints: dict[str, list[str]] = {}
+    for name, rec in records.items():
+        row = by_name[name]
+        c = rec["clone"]
+        row.update(sha=c["sha"], commit_date=c["commit_date"], clone_status=c["status"],
+                   clone_reason=c["reason"], files_missing=c["files_missing"] if c["status"] == "cloned" else "",
+                   branches=len(c["branches"]) if c["status"] == "cloned" else "",
+                   tags=len(c["tags"]) if c["status"] == "cloned" else "")
+        if c["default_branch"] and not row.get("default_branch"):
+            row["default_branch"] = c["default_branch"]
+        if c["status"] != "cloned":
+            row["exclusion"] = f"clone_{c['status']}"
+            continue
+        if protocol.select.exclude_empty and c["files_tracked"] == 0:
+            row["exclusion"] = "empty"
+        elif protocol.select.require_python and not rec.get("python_files"):
+            row["exclusion"] = "no_python"
+        else:
+            prints[name] = rec["fingerprint"]
+    family = clusters(prints, order, protocol.select.duplicate_jaccard)
+    sizes = Counter(family.values())
+    for name, head in family.items():
+        row = by_name[name]
+        row["cluster"] = head if sizes[head] > 1 else ""
+        row["cluster_size"] = sizes[head]
+        if head != name:
+            row["exclusion"] = f"near_duplicate_of {head}"
+    selected = sorted(n for n in family if not by_name[n]["exclusion"])
+    for r in rows:
+        r["selected"] = r["full_name"] in selected
+        r["scanned"] = r["selected"] and records[r["full_name"]]["scan"] is not None
+    results.mkdir(parents=True, exist_ok=True)
+    extra = [c for c in rows[0] if c not in CORPUS_COLUMNS and c not in SELECTION_COLUMNS] if rows else []
+    write_csv(results / "corpus.csv", CORPUS_COLUMNS + extra + SELECTION_COLUMNS, rows, sort_key=["full_name"])
+    status_rows = []
+    for name, rec in records.items():
+        c = rec["clone"]
+        status_rows.append({"repo": name, "status": c["status"], "reason": c["reason"], "sha": c["sha"],
+                            "commit_date": c["commit_date"], "default_branch": c["default_branch"],
+                            "files_tracked": c["files_tracked"], "files_fetched": c["files_fetched"],
+                            "files_not_read": c["files_not_read"], "files_missing": c["files_missing"],
+                            "missing_paths": ";".join(c["missing_paths"][:20]), "branches": len(c["branches"]),
+                            "tags": len(c["tags"]), "seconds": None})
+    write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
+    payloads = (records[n]["scan"] for n in sorted(selected, key=clone_dir_name))
+    merge_payloads(payloads, results)
+    funnel = _funnel(rows, records, selected)
+    write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
+    return funnel
+
+
+def _reasons(counter: Counter) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _funnel(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], selected: Iterable[str]) -> list[dict[str, Any]]:
+    selected = set(selected)
+    n_all = len(rows)
+    meta_out = Counter(r["exclusion"].split(" (")[0] for r in rows if r["exclusion"] and r["full_name"] not in records)
+    n_eligible = n_all - sum(meta_out.values())
+    n_sampled = len(records)
+    cloned = [n for n, rec in records.items() if rec["clone"]["status"] == "cloned"]
+    clone_fail = Counter(rec["clone"]["status"] for rec in records.values() if rec["clone"]["status"] != "cloned")
+    by_name = {r["full_name"]: r for r in rows}
+    select_out = Counter(by_name[n]["exclusion"].split(" ")[0] for n in cloned if n not in selected)
+    scanned = [n for n in selected if records[n]["scan"] is not None]
+    with_calls = [n for n in scanned if records[n]["scan"]["features"]["uses_mlflow"]]
+    return [
+        {"step": 1, "stage": "found", "repositories": n_all, "dropped": 0, "drop_reasons": ""},
+        {"step": 2, "stage": "eligible", "repositories": n_eligible, "dropped": n_all - n_eligible, "drop_reasons": _reasons(meta_out)},
+        {"step": 3, "stage": "sampled", "repositories": n_sampled, "dropped": n_eligible - n_sampled,
+         "drop_reasons": f"not drawn by the seeded sample: {n_eligible - n_sampled}" if n_eligible > n_sampled else ""},
+        {"step": 4, "stage": "cloned", "repositories": len(cloned), "dropped": n_sampled - len(cloned), "drop_reasons": _reasons(clone_fail)},
+        {"step": 5, "stage": "selected", "repositories": len(selected), "dropped": len(cloned) - len(selected), "drop_reasons": _reasons(select_out)},
+        {"step": 6, "stage": "scanned", "repositories": len(scanned), "dropped": len(selected) - len(scanned), "drop_reasons": ""},
+        {"step": 7, "stage": "with MLflow calls", "repositories": len(with_calls), "dropped": len(scanned) - len(with_calls),
+         "drop_reasons": f"no tracking or registry call site: {len(scanned) - len(with_calls)}" if len(scanned) > len(with_calls) else ""},
+    ]
+
+
+def clean_work(work: Path) -> None:
+    shutil.rmtree(Path(work) / "repos", ignore_errors=True)

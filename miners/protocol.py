@@ -1,0 +1,139 @@
+"""The study protocol (``study/protocol.toml``): a typed configuration validated up front.
+
+Every stage reads its settings from here; a bad value stops the run before any work starts,
+with a message that names the key, what it holds and what is expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ProtocolError(ValueError):
+    """The protocol file is missing or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class Discover:
+    topics: list[str] = field(default_factory=lambda: ["mlflow-project"])
+    queries: list[str] = field(default_factory=list)
+    created_from: str = "2008-01-01"
+    created_to: str = ""
+    seconds_between_requests: float = 0.25
+    frame: str = ""
+
+
+@dataclass(frozen=True)
+class Select:
+    exclude_forks: bool = True
+    exclude_archived: bool = False
+    exclude_empty: bool = True
+    require_python: bool = True
+    max_size_kb: int = 1_000_000
+    duplicate_jaccard: float = 0.6
+
+
+@dataclass(frozen=True)
+class Sample:
+    size: int = 0
+    seed: int = 2026
+    stratify_by: str = ""
+
+
+@dataclass(frozen=True)
+class Clone:
+    url_template: str = "https://github.com/{owner}/{name}.git"
+    timeout_seconds: float = 600
+    retries: int = 2
+
+
+@dataclass(frozen=True)
+class Scan:
+    jobs: int = 2
+    max_py_bytes: int = 5_000_000
+    max_ipynb_bytes: int = 50_000_000
+    timeout_per_file: float = 120
+
+
+@dataclass(frozen=True)
+class Protocol:
+    path: str
+    name: str
+    discover: Discover
+    select: Select
+    sample: Sample
+    clone: Clone
+    scan: Scan
+
+
+_SECTIONS = {"discover": Discover, "select": Select, "sample": Sample, "clone": Clone, "scan": Scan}
+
+
+def _check(section: str, key: str, value: Any, expected: Any) -> Any:
+    where = f"[{section}] {key}"
+    if isinstance(expected, bool):
+        if not isinstance(value, bool):
+            raise ProtocolError(f"{where} = {value!r}: expected true or false")
+    elif isinstance(expected, int) and not isinstance(expected, bool):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ProtocolError(f"{where} = {value!r}: expected a whole number")
+        if value < 0:
+            raise ProtocolError(f"{where} = {value!r}: must not be negative")
+    elif isinstance(expected, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ProtocolError(f"{where} = {value!r}: expected a number")
+        if value < 0:
+            raise ProtocolError(f"{where} = {value!r}: must not be negative")
+        value = float(value)
+    elif isinstance(expected, str):
+        if not isinstance(value, str):
+            raise ProtocolError(f"{where} = {value!r}: expected a string in quotes")
+    elif isinstance(expected, list) and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise ProtocolError(f"{where} = {value!r}: expected a list of strings")
+    return value
+
+
+def load(path: Path | str) -> Protocol:
+    """Read and validate a protocol file."""
+    path = Path(path)
+    if not path.exists():
+        raise ProtocolError(f"protocol file not found: {path} (the study's is study/protocol.toml)")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"{path} is not valid TOML: {exc}") from None
+    unknown = set(data) - set(_SECTIONS) - {"study"}
+    if unknown:
+        raise ProtocolError(f"{path}: unknown section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)} and [study]")
+    built: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        raw = data.get(name, {})
+        defaults = cls()
+        known = {f.name for f in fields(cls)}
+        extra = set(raw) - known
+        if extra:
+            raise ProtocolError(f"{path}: unknown key(s) in [{name}]: {sorted(extra)}; known: {sorted(known)}")
+        values = {k: _check(name, k, v, getattr(defaults, k)) for k, v in raw.items()}
+        built[name] = cls(**values)
+    d, sel, smp, cl = built["discover"], built["select"], built["sample"], built["clone"]
+    for key in ("created_from", "created_to"):
+        value = getattr(d, key)
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ProtocolError(f"[discover] {key} = {value!r}: expected a date YYYY-MM-DD") from None
+    if not d.topics and not d.queries and not d.frame:
+        raise ProtocolError("[discover] needs at least one topic, query or a frame")
+    if not 0 < sel.duplicate_jaccard <= 1:
+        raise ProtocolError(f"[select] duplicate_jaccard = {sel.duplicate_jaccard}: expected a number in (0, 1]")
+    if "{owner}" not in cl.url_template or "{name}" not in cl.url_template:
+        raise ProtocolError(f"[clone] url_template = {cl.url_template!r}: must contain {{owner}} and {{name}}")
+    if built["scan"].jobs < 1:
+        raise ProtocolError("[scan] jobs must be at least 1")
+    del smp
+    return Protocol(str(path), str(data.get("study", {}).get("name", "study")), **built)
