@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -34,8 +34,21 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP) ## build the virtual environment (.venv) from requirements.lock
 
 demo: $(STAMP) ## run the study on the bundled offline sample corpus (study/sample-corpus)
-	$(PY) -m miners scan $(SAMPLE)/* --out $(DEMO_OUT) --jobs $(JOBS) --cache-dir data/cache
-	$(PY) -m miners summary $(DEMO_OUT)
+	$(PY) -m miners demo-mirrors $(SAMPLE) --out $(DEMO_OUT)
+	$(PY) -m miners mine --protocol study/protocol.toml --frame $(DEMO_OUT)/frame.csv --work $(DEMO_OUT)/work \
+		--results $(DEMO_OUT)/results --jobs $(JOBS) --repin \
+		--url-template 'file://$(CURDIR)/$(DEMO_OUT)/mirrors/{owner}+{name}.git'
+	$(PY) -m miners summary $(DEMO_OUT)/results
+
+frame: $(STAMP) ## rebuild study/frame.csv from the shared sampling frame (../shared/corpus/candidates.csv)
+	$(PY) -m miners frame --from ../shared/corpus/candidates.csv --out study/frame.csv
+
+discover: $(STAMP) ## search GitHub for the protocol's topics (needs GITHUB_TOKEN; API_URL=... for another API)
+	$(PY) -m miners discover --protocol study/protocol.toml $(if $(API_URL),--api-url $(API_URL))
+
+mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TEMPLATE=file:///mirrors/{owner}+{name}/repo, SCHEDULER=tcp://...)
+	$(PY) -m miners mine --protocol study/protocol.toml --work data --results results --jobs $(JOBS) \
+		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 test: $(STAMP) ## run the test suite (offline) and the linter
 	$(PY) -m ruff check miners analysis tests

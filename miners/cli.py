@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repin", action="store_true", help="ignore the SHAs pinned in results/corpus.csv and take the current default-branch heads")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("demo-mirrors", help="serve study/sample-corpus as bare git repositories for the demo")
+    p.add_argument("sample", type=Path, nargs="?", default=Path("study/sample-corpus"))
+    p.add_argument("--out", type=Path, default=Path("data/demo"))
+
+    p = sub.add_parser("practices", help="repository practices: data, model and environment versioning, CI, traceability")
+    p.add_argument("repos", nargs="+", type=Path, metavar="REPO_DIR")
+    p.add_argument("--out", type=Path, required=True, help="output folder for repo_practices.csv")
+    p.add_argument("--features", type=Path, default=None, help="repo_features.csv of a scan of the same repositories (for the measures that need call sites)")
+
     p = sub.add_parser("summary", help="print what a scan found, in counts")
     p.add_argument("out", type=Path, metavar="OUT_DIR", help="the --out folder of a scan")
 
@@ -153,6 +162,21 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(str(exc)) from None
             for row in funnel:
                 print(f"{row['step']}. {row['stage']:20s} {row['repositories']:6d}  dropped {row['dropped']:6d}  {row['drop_reasons']}")
+            return 0
+        if args.command == "demo-mirrors":
+            from miners.demo import build
+
+            print(f"sample corpus served as git repositories; frame: {build(args.sample, args.out)}")
+            return 0
+        if args.command == "practices":
+            from miners.csvio import read_csv, write_csv
+            from miners.practices import PRACTICE_COLUMNS, repo_practices
+            from miners.scan import repo_ids
+
+            feats = {r["repo"]: r for r in read_csv(args.features)} if args.features else {}
+            rows = [repo_practices(rid, path, feats.get(rid)) for rid, path in repo_ids(args.repos)]
+            n = write_csv(args.out / "repo_practices.csv", PRACTICE_COLUMNS, rows, sort_key=["repo"])
+            print(f"{n} repositories in {args.out / 'repo_practices.csv'}")
             return 0
         if args.command == "summary":
             from miners.summary import summarize

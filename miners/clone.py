@@ -64,6 +64,7 @@ class CloneResult:
     files_not_read: int = 0
     files_missing: int = 0
     missing_paths: list[str] = field(default_factory=list)
+    sizes: list[tuple[str, int | None]] = field(default_factory=list)  # files not fetched: (path, bytes or None)
     branches: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -179,10 +180,31 @@ def _clone_once(full_name: str, url: str, dest: Path, sha: str | None, deadline:
     fetched = _materialise(dest, [e for e in read if e[2] not in missing], deadline)
     _git(dest, "read-tree", commit, timeout=_remaining(deadline))
     missing_paths = sorted(e[3] for e in read if e[2] in missing)
+    not_fetched = [e for e in entries if e[1] == "blob" and (e[2] in missing or not is_read_by_miners(e[3]))]
     return CloneResult(
         full_name, "cloned", "", commit, date, default_branch, len(entries), fetched,
-        len(entries) - len(read), len(missing_paths), missing_paths, branches, tags,
+        len(entries) - len(read), len(missing_paths), missing_paths,
+        _remote_sizes(url, not_fetched, deadline), branches, tags,
     )
+
+
+def _remote_sizes(url: str, entries: list[tuple[str, str, str, str]], deadline: float) -> list[tuple[str, int | None]]:
+    """Sizes of blobs that were not fetched: read from the object store when the remote is a
+    local repository (a mirror), unknown (None) otherwise."""
+    sizes: dict[str, int | None] = {}
+    if url.startswith("file://") and entries:
+        path = Path(url[len("file://"):])
+        try:
+            out = subprocess.run(["git", "--git-dir", str(path if (path / "objects").is_dir() else path / ".git"),
+                                  "cat-file", "--batch-check"], input="".join(f"{e[2]}\n" for e in entries).encode(),
+                                 capture_output=True, timeout=max(_remaining(deadline), 1), env=git_env(), check=False)
+            for line in out.stdout.decode().splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[1] == "blob":
+                    sizes[parts[0]] = int(parts[2])
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return [(e[3], sizes.get(e[2])) for e in entries]
 
 
 def _parse_refs(text: str) -> tuple[str, list[str], list[str]]:

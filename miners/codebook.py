@@ -11,7 +11,7 @@ import inspect
 import re
 from types import ModuleType
 
-from miners import MINER_VERSION, features, files, ipython, names
+from miners import MINER_VERSION, clone, envspec, features, files, fingerprint, ipython, names, practices, sample
 from miners.detectors import FAMILIES, registry, seeds, tracking
 
 SECTIONS: list[tuple[str, ModuleType]] = [
@@ -20,6 +20,11 @@ SECTIONS: list[tuple[str, ModuleType]] = [
     ("Name resolution", names),
     *[(f"Category `{m.CATEGORY}`", m) for m in FAMILIES],
     ("Repository features", features),
+    ("Sampling", sample),
+    ("Clone", clone),
+    ("Near-duplicate families", fingerprint),
+    ("Repository practices, traceability and maturity", practices),
+    ("Declared environments", envspec),
 ]
 
 

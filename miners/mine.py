@@ -34,6 +34,7 @@ from miners.csvio import atomic_write_bytes, read_csv, write_csv
 from miners.discover import CORPUS_COLUMNS, frame_corpus, normalise
 from miners.files import Limits
 from miners.fingerprint import clusters, fingerprint
+from miners.practices import PRACTICE_COLUMNS, repo_practices
 from miners.protocol import Protocol
 from miners.sample import draw, rank
 from miners.scan import merge_payloads, scan_payload
@@ -71,6 +72,7 @@ def mine_one(task: Task) -> dict[str, Any]:
     record: dict[str, Any] = {"full_name": task.full_name, "clone": asdict(result), "fingerprint": [],
                               "scan": None, "miner_version": MINER_VERSION}
     record["clone"]["seconds"] = 0.0  # timings are logged, never published
+    record["practices"] = None
     if result.status in ("cloned", "reused"):
         record["clone"]["status"] = "cloned"
         dest = Path(task.dest)
@@ -83,6 +85,10 @@ def mine_one(task: Task) -> dict[str, Any]:
         record["scan"] = scan_payload(clone_dir_name(task.full_name), dest,
                                       Limits(task.max_py_bytes, task.max_ipynb_bytes),
                                       Path(task.cache_dir) if task.cache_dir else None, task.timeout_per_file)
+        try:
+            record["practices"] = repo_practices(clone_dir_name(task.full_name), dest, record["scan"]["features"])
+        except Exception as exc:  # a practices failure is data, not a crash
+            record["practices"] = {"repo": clone_dir_name(task.full_name), "env_errors": f"practices failed: {type(exc).__name__}: {exc}"[:300]}
     record["seconds"] = round(time.monotonic() - started, 3)
     return record
 
@@ -261,6 +267,8 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
     payloads = (records[n]["scan"] for n in sorted(selected, key=clone_dir_name))
     merge_payloads(payloads, results)
+    write_csv(results / "repo_practices.csv", PRACTICE_COLUMNS,
+              [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
     return funnel

@@ -36,6 +36,11 @@ def summarize(out_dir: Path) -> str:
     sites = read_csv(out_dir / "call_sites.csv")
     n = len(repos)
     lines = [f"{n} repositories, {len(files)} candidate files, {len(sites)} call sites", ""]
+    if (out_dir / "funnel.csv").exists():
+        lines.append("funnel (repositories):")
+        for row in read_csv(out_dir / "funnel.csv"):
+            reasons = f"  ({row['drop_reasons']})" if row["drop_reasons"] else ""
+            lines.append(f"  {row['step']}. {row['stage']:20s} {row['repositories']:>6s}   dropped {row['dropped']:>5s}{reasons}")
     status = Counter((f["kind"], f["status"]) for f in files)
     lines.append("files by kind and status:")
     for (kind, st), c in sorted(status.items()):

@@ -1,0 +1,173 @@
+"""Declared environments: which files declare dependencies, and how exactly they pin them.
+
+Definition. Dependencies are read from ``requirements*.txt`` (one requirement a line;
+``-r``/``-c``/options and comments ignored), ``conda.yaml``/``environment.yml``/``*.yaml`` named
+by ``MLproject`` (conda ``dependencies`` and their ``pip:`` list), ``python_env.yaml``
+(``dependencies`` and ``build_dependencies``), ``pyproject.toml`` (``[project]
+dependencies`` and Poetry's ``[tool.poetry.dependencies]``), ``setup.cfg``
+(``install_requires``) and ``Pipfile`` (``[packages]``). A requirement is *pinned exactly*
+when it fixes one version (``==x.y.z`` for pip, ``=x.y.z`` or ``==x.y.z`` for conda, a bare
+Poetry version or ``==``); ranges (``>=``, ``~=``, ``^``) and bare names are not.
+``pinned_share`` is pinned / declared over the distinct package names (python itself and
+pip excluded). ``mlflow_pin`` is ``exact``, ``range``, ``unpinned`` or ``absent``. A file that
+does not parse is a reason in ``env_errors``, never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+IGNORED = {"python", "pip", "setuptools", "wheel"}
+
+
+@dataclass
+class Requirement:
+    name: str
+    spec: str
+    source: str
+
+    @property
+    def exact(self) -> bool:
+        s = self.spec.replace(" ", "")
+        if s.startswith("==") and "*" not in s and "," not in s:
+            return True
+        return bool(re.fullmatch(r"=?\d+(\.[\w]+)*", s))  # conda '=1.2.3' / '1.2.3', poetry '1.2.3'
+
+
+@dataclass
+class EnvSpec:
+    files: list[str] = field(default_factory=list)
+    requirements: list[Requirement] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def by_name(self) -> dict[str, list[Requirement]]:
+        out: dict[str, list[Requirement]] = {}
+        for r in self.requirements:
+            out.setdefault(r.name, []).append(r)
+        return out
+
+    @property
+    def declared(self) -> int:
+        return len(self.by_name())
+
+    @property
+    def pinned(self) -> int:
+        return sum(1 for reqs in self.by_name().values() if any(r.exact for r in reqs))
+
+    @property
+    def mlflow_pin(self) -> tuple[str, str]:
+        reqs = [r for r in self.requirements if r.name in ("mlflow", "mlflow-skinny")]
+        if not reqs:
+            return "absent", ""
+        if any(r.exact for r in reqs):
+            return "exact", next(r.spec for r in reqs if r.exact).strip()
+        specs = [r.spec.strip() for r in reqs if r.spec.strip()]
+        return ("range", specs[0]) if specs else ("unpinned", "")
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _parse_line(line: str, source: str, conda: bool = False) -> Requirement | None:
+    line = line.split("#", 1)[0].strip()
+    if not line or line.startswith(("-", "--", "git+", "http:", "https:", "file:", ".")):
+        return None
+    line = line.split(";", 1)[0]
+    if conda and "::" in line:
+        line = line.split("::", 1)[1]
+    m = _NAME.match(line)
+    if not m:
+        return None
+    name = normalise_name(m.group(1))
+    spec = m.group(3).strip()
+    if conda and spec and not spec.startswith(("=", "<", ">", "!", "~")):
+        spec = "=" + spec.lstrip()
+    if conda and re.fullmatch(r"=[^=<>!,]+=\S+", spec.replace(" ", "")):  # name=version=build
+        spec = "=" + spec.split("=")[1]
+    if name in IGNORED:
+        return None
+    return Requirement(name, spec, source)
+
+
+def read_requirements(path: Path, rel: str, spec: EnvSpec) -> None:
+    for line in path.read_text(errors="replace").splitlines():
+        r = _parse_line(line, rel)
+        if r:
+            spec.requirements.append(r)
+
+
+def read_conda(path: Path, rel: str, spec: EnvSpec) -> None:
+    try:
+        data = yaml.safe_load(path.read_text(errors="replace"))
+    except yaml.YAMLError as exc:
+        spec.errors.append(f"{rel}: malformed YAML ({str(exc).splitlines()[0]})")
+        return
+    if not isinstance(data, dict):
+        spec.errors.append(f"{rel}: not a mapping")
+        return
+    deps = list(data.get("dependencies") or []) + list(data.get("build_dependencies") or [])
+    python_env = "build_dependencies" in data or "python" in data
+    for dep in deps:
+        if isinstance(dep, str):
+            r = _parse_line(dep, rel, conda=not python_env)
+            if r:
+                spec.requirements.append(r)
+        elif isinstance(dep, dict):
+            for item in dep.get("pip") or []:
+                if isinstance(item, str):
+                    r = _parse_line(item, rel)
+                    if r:
+                        spec.requirements.append(r)
+
+
+def read_pyproject(path: Path, rel: str, spec: EnvSpec) -> None:
+    try:
+        data = tomllib.loads(path.read_text(errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        spec.errors.append(f"{rel}: malformed TOML ({exc})")
+        return
+    for dep in (data.get("project") or {}).get("dependencies") or []:
+        if isinstance(dep, str):
+            r = _parse_line(dep, rel)
+            if r:
+                spec.requirements.append(r)
+    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
+    for name, value in poetry.items():
+        if normalise_name(name) in IGNORED:
+            continue
+        version = value if isinstance(value, str) else (value.get("version", "") if isinstance(value, dict) else "")
+        version = "" if version == "*" else version
+        spec.requirements.append(Requirement(normalise_name(name), version, rel))
+
+
+def read_setup_cfg(path: Path, rel: str, spec: EnvSpec) -> None:
+    import configparser
+
+    cp = configparser.ConfigParser()
+    try:
+        cp.read_string(path.read_text(errors="replace"))
+    except configparser.Error as exc:
+        spec.errors.append(f"{rel}: malformed setup.cfg ({str(exc).splitlines()[0]})")
+        return
+    for line in cp.get("options", "install_requires", fallback="").splitlines():
+        r = _parse_line(line, rel)
+        if r:
+            spec.requirements.append(r)
+
+
+def read_pipfile(path: Path, rel: str, spec: EnvSpec) -> None:
+    try:
+        data = tomllib.loads(path.read_text(errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        spec.errors.append(f"{rel}: malformed TOML ({exc})")
+        return
+    for name, value in (data.get("packages") or {}).items():
+        version = value if isinstance(value, str) else (value.get("version", "") if isinstance(value, dict) else "")
+        spec.requirements.append(Requirement(normalise_name(name), "" if version == "*" else version, rel))
