@@ -60,6 +60,25 @@ class EnvSpec:
     def pinned(self) -> int:
         return sum(1 for reqs in self.by_name().values() if any(r.exact for r in reqs))
 
+    def add(self, line: object, source: str, conda: bool = False) -> None:
+        """Parse one requirement string and keep it if it names a package."""
+        if isinstance(line, str):
+            r = _parse_line(line, source, conda)
+            if r:
+                self.requirements.append(r)
+
+    def load_mapping(self, text: str, rel: str, what: str = "YAML") -> dict | None:
+        """A YAML mapping, or None with the reason recorded in ``errors``."""
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            self.errors.append(f"{rel}: malformed {what} ({str(exc).splitlines()[0]})")
+            return None
+        if not isinstance(data, dict):
+            self.errors.append(f"{rel}: {what} is not a mapping")
+            return None
+        return data
+
     @property
     def mlflow_pin(self) -> tuple[str, str]:
         reqs = [r for r in self.requirements if r.name in ("mlflow", "mlflow-skinny")]
@@ -98,33 +117,21 @@ def _parse_line(line: str, source: str, conda: bool = False) -> Requirement | No
 
 def read_requirements(path: Path, rel: str, spec: EnvSpec) -> None:
     for line in path.read_text(errors="replace").splitlines():
-        r = _parse_line(line, rel)
-        if r:
-            spec.requirements.append(r)
+        spec.add(line, rel)
 
 
 def read_conda(path: Path, rel: str, spec: EnvSpec) -> None:
-    try:
-        data = yaml.safe_load(path.read_text(errors="replace"))
-    except yaml.YAMLError as exc:
-        spec.errors.append(f"{rel}: malformed YAML ({str(exc).splitlines()[0]})")
-        return
-    if not isinstance(data, dict):
-        spec.errors.append(f"{rel}: not a mapping")
+    data = spec.load_mapping(path.read_text(errors="replace"), rel)
+    if data is None:
         return
     deps = list(data.get("dependencies") or []) + list(data.get("build_dependencies") or [])
     python_env = "build_dependencies" in data or "python" in data
     for dep in deps:
-        if isinstance(dep, str):
-            r = _parse_line(dep, rel, conda=not python_env)
-            if r:
-                spec.requirements.append(r)
-        elif isinstance(dep, dict):
+        if isinstance(dep, dict):
             for item in dep.get("pip") or []:
-                if isinstance(item, str):
-                    r = _parse_line(item, rel)
-                    if r:
-                        spec.requirements.append(r)
+                spec.add(item, rel)
+        else:
+            spec.add(dep, rel, conda=not python_env)
 
 
 def read_pyproject(path: Path, rel: str, spec: EnvSpec) -> None:
@@ -134,10 +141,7 @@ def read_pyproject(path: Path, rel: str, spec: EnvSpec) -> None:
         spec.errors.append(f"{rel}: malformed TOML ({exc})")
         return
     for dep in (data.get("project") or {}).get("dependencies") or []:
-        if isinstance(dep, str):
-            r = _parse_line(dep, rel)
-            if r:
-                spec.requirements.append(r)
+        spec.add(dep, rel)
     poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
     for name, value in poetry.items():
         if normalise_name(name) in IGNORED:
@@ -157,9 +161,7 @@ def read_setup_cfg(path: Path, rel: str, spec: EnvSpec) -> None:
         spec.errors.append(f"{rel}: malformed setup.cfg ({str(exc).splitlines()[0]})")
         return
     for line in cp.get("options", "install_requires", fallback="").splitlines():
-        r = _parse_line(line, rel)
-        if r:
-            spec.requirements.append(r)
+        spec.add(line, rel)
 
 
 def read_pipfile(path: Path, rel: str, spec: EnvSpec) -> None:

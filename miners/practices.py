@@ -149,13 +149,8 @@ def _mlproject(repo: Path, paths: list[str], spec: envspec.EnvSpec) -> dict[str,
         text = _read(repo, rel)
         if text is None:
             continue
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            spec.errors.append(f"{rel}: malformed MLproject ({str(exc).splitlines()[0]})")
-            continue
-        if not isinstance(data, dict):
-            spec.errors.append(f"{rel}: MLproject is not a mapping")
+        data = spec.load_mapping(text, rel, "MLproject")
+        if data is None:
             continue
         eps = data.get("entry_points") or {}
         if isinstance(eps, dict):
