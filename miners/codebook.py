@@ -11,7 +11,18 @@ import inspect
 import re
 from types import ModuleType
 
-from miners import MINER_VERSION, clone, envspec, features, files, fingerprint, ipython, names, practices, sample
+from miners import (
+    MINER_VERSION,
+    clone,
+    envspec,
+    features,
+    files,
+    fingerprint,
+    ipython,
+    names,
+    practices,
+    sample,
+)
 from miners.detectors import FAMILIES, registry, seeds, tracking
 
 SECTIONS: list[tuple[str, ModuleType]] = [
