@@ -271,7 +271,38 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
+    _provenance(results, protocol)
     return funnel
+
+
+def _provenance(results: Path, protocol: Protocol) -> None:
+    """``results/provenance.json``: what produced the published tables (the only published
+    file that carries a date; the CSVs are byte-identical across runs)."""
+    import hashlib
+    import platform
+
+    def digest(path: str) -> str:
+        p = Path(path)
+        return hashlib.sha256(p.read_bytes()).hexdigest() if path and p.exists() else ""
+
+    info = {
+        "miner_version": MINER_VERSION,
+        "mined_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "protocol": protocol.path, "protocol_sha256": digest(protocol.path),
+        "frame": protocol.discover.frame, "frame_sha256": digest(protocol.discover.frame),
+        "sample": asdict(protocol.sample), "select": asdict(protocol.select),
+        "python": platform.python_version(), "git": _git_version(),
+    }
+    atomic_write_bytes(results / "provenance.json", (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _git_version() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
 
 
 def _reasons(counter: Counter) -> str:
