@@ -80,3 +80,34 @@ def test_notebook_cell_index_counts_markdown_and_lines_are_per_cell():
                        ("markdown", "text"), ("code", "x = 1\n\nmlflow.log_param('lr', 1)"))
     sites = analyze("ipynb", nb.encode())["sites"]
     assert [(s[0], s[1], s[2], s[4]) for s in sites] == [(3, 3, 0, "mlflow.log_param")]
+
+
+TRICKY = [
+    "import mlflow\n@mlflow.trace\ndef f(x=mlflow.active_run()) -> mlflow.get_run(1):\n    return mlflow.log_metric('a', 1) if x else mlflow.log_metric('b', 2)\n",
+    "import mlflow\ntry:\n    pass\nexcept mlflow.exceptions.MlflowException(mlflow.log_param('e', 1)) as e:\n    mlflow.log_param('h', 1)\n",
+    "import mlflow\nd = {mlflow.log_param('k', 1): [mlflow.log_metric(m, 1) for m in mlflow.search_runs()]}\n",
+    "import mlflow\nx = 'é' + str(mlflow.log_metric('ü', 1)); mlflow.set_tag('t', 1)\n",
+    "import numpy as np\nf(np.random.seed(1))(np.random.seed(2))\nclass A(np.random.RandomState(3)):\n    pass\n",
+]
+
+
+@pytest.mark.parametrize("code", TRICKY)
+def test_fast_positions_match_position_provider(code, monkeypatch):
+    from miners import analyze as analyze_module
+
+    fast = analyze("py", code.encode())["sites"]
+    monkeypatch.setattr(analyze_module, "_ast_call_positions", lambda *a: None)
+    slow = analyze("py", code.encode())["sites"]
+    assert fast == slow and fast
+
+
+def test_fast_positions_match_position_provider_on_the_sample_corpus(monkeypatch):
+    from miners import analyze as analyze_module
+    from tests.conftest import SAMPLE
+
+    files = [p for p in SAMPLE.rglob("*") if p.suffix in (".py", ".ipynb")]
+    fast = {p: analyze(p.suffix[1:], p.read_bytes())["sites"] for p in files}
+    monkeypatch.setattr(analyze_module, "_ast_call_positions", lambda *a: None)
+    slow = {p: analyze(p.suffix[1:], p.read_bytes())["sites"] for p in files}
+    assert fast == slow
+    assert sum(len(v) for v in fast.values()) > 40
