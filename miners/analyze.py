@@ -184,7 +184,7 @@ def _detect(collected: Collected, modules: dict[int, cst.Module]) -> list[tuple[
         return fn
 
     for raw in collected.calls:
-        qname = bindings.resolve(raw.chain)
+        qname = bindings.resolve(raw.chain, raw.scope)
         site = CallSite(raw.node, qname, ".".join(raw.chain) if raw.chain else "?", raw.uris,
                         code_for(raw.unit), collected.constants)
         found = False

@@ -128,6 +128,9 @@ def _agreement(files) -> dict[str, object]:
                 value = qn.get(call.func, ())
                 for q in (value() if callable(value) else value):
                     if q.source is QualifiedNameSource.IMPORT:
+                        # ``f().m``: a method of what f returns; an API of mlflow only when f is a class
+                        if any(not seg.split(".")[-1][:1].isupper() for seg in q.name.split("()")[:-1]):
+                            continue
                         name = canonical(q.name.replace("().", "."))
                         if watched(name):
                             p = pos[call]
@@ -136,7 +139,7 @@ def _agreement(files) -> dict[str, object]:
             collector.add_module(module, 0)
             light: set[tuple[int, int, str]] = set()
             for raw in collector.out.calls:
-                name = collector.out.bindings.resolve(raw.chain)
+                name = collector.out.bindings.resolve(raw.chain, raw.scope)
                 if watched(name):
                     p = pos[raw.node]
                     light.add((p.start.line, p.start.column, name))

@@ -83,6 +83,7 @@ class RawCall:
     stmt: int
     uris: list[tuple[cst.CSTNode, str]]
     index: int  # position of this call among the unit's calls, in source order
+    scope: int = 0  # innermost enclosing function (0: module level)
 
 
 @dataclass(slots=True)
@@ -135,18 +136,18 @@ class Collector:
     # -- the walk ---------------------------------------------------------------------------
     def _walk(self, root: cst.CSTNode, unit: int, stmt: int, top: bool) -> None:
         out = self.out
-        stack: list[cst.CSTNode] = [root]
+        stack: list[tuple[cst.CSTNode, int]] = [(root, 0)]
         CN = cst.CSTNode
         while stack:
-            node = stack.pop()
+            node, scope = stack.pop()
             tp = type(node)
             if tp is cst.Call:
-                self._call(node, unit, stmt)  # type: ignore[arg-type]
+                self._call(node, unit, stmt, scope)  # type: ignore[arg-type]
             elif tp is cst.Import:
-                self._import(node)  # type: ignore[arg-type]
+                self._import(node, scope)  # type: ignore[arg-type]
                 continue
             elif tp is cst.ImportFrom:
-                self._import_from(node)  # type: ignore[arg-type]
+                self._import_from(node, scope)  # type: ignore[arg-type]
                 continue
             elif tp is cst.Assign:
                 for target in node.targets:  # type: ignore[attr-defined]
@@ -157,6 +158,17 @@ class Collector:
             elif tp is cst.FunctionDef or tp is cst.ClassDef:
                 if top and node is root:  # module level: the project's own name
                     out.bindings.local.add(node.name.value)  # type: ignore[attr-defined]
+                if tp is cst.FunctionDef:  # its body is a new scope for imports
+                    out.bindings.parents[id(node)] = scope
+                    inner = id(node)
+                    for name in reversed(_fields(tp)):
+                        value = getattr(node, name)
+                        child_scope = inner if name == "body" else scope
+                        if isinstance(value, CN):
+                            stack.append((value, child_scope))
+                        elif isinstance(value, list | tuple):
+                            stack.extend((item, child_scope) for item in reversed(value) if isinstance(item, CN))
+                    continue
             elif tp is cst.Expr:
                 if isinstance(node.value, cst.SimpleString | cst.ConcatenatedString):  # type: ignore[attr-defined]
                     continue  # a docstring or bare string: never code, never a URI
@@ -170,14 +182,14 @@ class Collector:
             for name in reversed(_fields(tp)):  # a stack: push the last part first
                 value = getattr(node, name)
                 if isinstance(value, CN):
-                    stack.append(value)
+                    stack.append((value, scope))
                 elif isinstance(value, list | tuple):
                     for item in reversed(value):
                         if isinstance(item, CN):
-                            stack.append(item)
+                            stack.append((item, scope))
 
     # -- handlers --------------------------------------------------------------------------
-    def _import(self, node: cst.Import) -> None:
+    def _import(self, node: cst.Import, scope: int = 0) -> None:
         b = self.out.bindings
         for alias in node.names:
             full = _module_name(alias.name)
@@ -185,12 +197,12 @@ class Collector:
                 continue
             self.out.modules.add(full)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                b.bind_import(alias.asname.name.value, full)
+                b.bind_import(alias.asname.name.value, full, scope)
             else:
                 root = full.split(".")[0]
-                b.bind_import(root, root)
+                b.bind_import(root, root, scope)
 
-    def _import_from(self, node: cst.ImportFrom) -> None:
+    def _import_from(self, node: cst.ImportFrom, scope: int = 0) -> None:
         if node.relative:
             return
         module = _module_name(node.module)
@@ -206,7 +218,7 @@ class Collector:
                 continue
             name = alias.name.value
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-            b.bind_import(local, f"{module}.{name}")
+            b.bind_import(local, f"{module}.{name}", scope)
             self.out.modules.add(f"{module}.{name}")
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression, unit: int, stmt: int) -> None:
@@ -235,7 +247,7 @@ class Collector:
                 if isinstance(key, str) and chain is not None:
                     out.assigns.append(RawAssign(target, chain, key, value, unit, stmt))
 
-    def _call(self, node: cst.Call, unit: int, stmt: int) -> None:
+    def _call(self, node: cst.Call, unit: int, stmt: int, scope: int = 0) -> None:
         uris: list[tuple[cst.CSTNode, str]] = []
         if self.look_for_uris:
             stack: list[cst.CSTNode] = [a.value for a in node.args]
@@ -258,4 +270,4 @@ class Collector:
                         stack.extend(v for v in value if isinstance(v, cst.CSTNode))
         index = self.calls_per_unit[unit]
         self.calls_per_unit[unit] = index + 1
-        self.out.calls.append(RawCall(node, dotted(node.func), unit, stmt, uris, index))
+        self.out.calls.append(RawCall(node, dotted(node.func), unit, stmt, uris, index, scope))

@@ -10,10 +10,12 @@ binding of a name is collected without regard to control flow or function scope:
   ``m.n`` (:data:`miners.detectors.STAR_EXPORTS`);
 * an assignment ``t = e`` (``t`` a name or attribute chain such as ``self.client``) binds
   ``t`` to what ``e`` resolves to, when ``e`` is a dotted name or a call of one; a call of a
-  known class (:data:`miners.detectors.CONSTRUCTORS`, e.g. ``MlflowClient``) gives an instance
-  of it, so ``t.method`` resolves to ``Class.method``;
+  known class (:data:`miners.detectors.CONSTRUCTORS`, e.g. ``MlflowClient``), or of any
+  CapWords name inside ``mlflow`` (a class), gives an instance of it, so ``t.method`` resolves
+  to ``Class.method``; the result of calling anything else resolves to nothing;
 * a module-level ``def n`` or ``class n`` makes ``n`` the project's own: it is never resolved
-  to an imported name (methods inside classes do not shadow module names).
+  to an imported name (methods inside classes do not shadow module names) — except inside a
+  function that imports ``n`` itself: a function's own imports come first within it.
 
 A dotted expression ``a.b.c`` resolves through its longest bound prefix. Names that are
 never bound (builtins, parameters, locals) resolve to nothing. Qualified names are
@@ -49,11 +51,17 @@ class Bindings:
     exprs: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     local: set[str] = field(default_factory=set)
     stars: list[str] = field(default_factory=list)
+    #: imports made inside a function: (function scope id, name) -> qualified names
+    scoped: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    #: function scope id -> enclosing scope id (0 is the module)
+    parents: dict[int, int] = field(default_factory=dict)
     _memo: dict[str, str | None] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
 
-    def bind_import(self, name: str, qname: str) -> None:
+    def bind_import(self, name: str, qname: str, scope: int = 0) -> None:
         self.imports.setdefault(name, []).append(qname)
+        if scope:
+            self.scoped.setdefault((scope, name), []).append(qname)
 
     def bind_expr(self, target: str, chain: tuple[str, ...]) -> None:
         self.exprs.setdefault(target, []).append(chain)
@@ -78,15 +86,22 @@ class Bindings:
         self._memo[name] = result
         return result
 
-    def resolve(self, chain: Sequence[str] | None) -> str | None:
-        """Qualified name of a dotted chain (``CALL`` marks a call), or None."""
+    def resolve(self, chain: Sequence[str] | None, scope: int = 0) -> str | None:
+        """Qualified name of a dotted chain (``CALL`` marks a call) used in ``scope``, or None."""
         if not chain:
             return None
         # longest bound prefix that contains no call
         first_call = chain.index(CALL) if CALL in chain else len(chain)
         base: str | None = None
         used = 0
-        for i in range(first_call, 0, -1):
+        while scope and base is None:  # a function's own imports first
+            for i in range(first_call, 0, -1):
+                found = self.scoped.get((scope, ".".join(chain[:i])))
+                if found:
+                    base, used = canonical(found[0]), i
+                    break
+            scope = self.parents.get(scope, 0)
+        for i in range(first_call, 0, -1) if base is None else ():
             key = ".".join(chain[:i])
             if key in self.imports or key in self.exprs or key in self.local:
                 base = self._binding(key)
@@ -104,6 +119,8 @@ class Bindings:
         for part in chain[used:]:
             if part == CALL:
                 instance = CONSTRUCTORS.get(canonical(qname))
+                if instance is None and qname.startswith("mlflow.") and qname.rsplit(".", 1)[-1][:1].isupper():
+                    instance = qname  # a class of mlflow's: the call gives an instance of it
                 if instance is None:
                     return None
                 qname = instance

@@ -25,7 +25,18 @@ TABLE = [
     ("import numpy as np\nrng = np.random.default_rng(1)", "rng.integers", "numpy.random.Generator.integers"),
     ("import mlflow\nm = mlflow.pyfunc.load_model(u)", "m.predict", None),
     ("import mlflow\nx = x.y", "x.z", None),
+    ("import mlflow\nr = mlflow.store.artifact.models_artifact_repo.ModelsArtifactRepository(u)", "r.download_artifacts",
+     "mlflow.store.artifact.models_artifact_repo.ModelsArtifactRepository.download_artifacts"),
+    ("import mlflow\nruns = mlflow.search_runs()", "runs.sort_values", None),
 ]
+
+
+def test_a_functions_own_import_wins_over_a_module_level_def_of_that_name():
+    code = "def mlflow(step):\n    import mlflow\n    mlflow.set_tracking_uri(step)\n\nmlflow.log_param('a', 1)\n"
+    collector = Collector(look_for_uris=False)
+    collector.add_module(cst.parse_module(code), 0)
+    resolved = [collector.out.bindings.resolve(c.chain, c.scope) for c in collector.out.calls]
+    assert resolved == ["mlflow.set_tracking_uri", None]
 
 
 @pytest.mark.parametrize(("code", "expr", "expected"), TABLE)
