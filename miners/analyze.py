@@ -120,14 +120,27 @@ def _ast_check(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
                 tree = ast.parse(src)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
-            for node in ast.walk(tree):
+            stack: list[ast.stmt] = list(tree.body)
+            while stack:  # imports are statements: no need to visit expressions
+                node = stack.pop()
                 if isinstance(node, ast.Import):
                     modules.update(a.name for a in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    modules.add(node.module)
+                elif isinstance(node, ast.ImportFrom):
+                    if node.module and not node.level:
+                        modules.add(node.module)
+                else:
+                    for name in _STMT_LISTS:
+                        stack.extend(getattr(node, name, ()))
+                    for handler in getattr(node, "handlers", ()):
+                        stack.extend(handler.body)
+                    for case in getattr(node, "cases", ()):
+                        stack.extend(case.body)
     return _result("parsed", "; ".join(notes), data, kind, lines=lines, parser="ast",
                    code_cells=len(units) if kind == "ipynb" else None,
                    frameworks=_frameworks(modules, code))
+
+
+_STMT_LISTS = ("body", "orelse", "finalbody")
 
 
 def _syntax_reason(exc: Exception, source: str) -> str:
@@ -166,7 +179,7 @@ def _libcst(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
     collected = collector.out
     hits = _detect(collected, modules)
     sources = dict(units)
-    sites = _place(hits, modules, kind, sources, collected, collector.calls_per_unit)
+    sites = _place(hits, modules, kind, sources, collected, collector.calls_per_stmt)
     mods = set(collected.modules)
     return _result("parsed", "; ".join(notes)[:500], data, kind, lines=lines, parser="libcst",
                    code_cells=code_cells, frameworks=_frameworks(mods, code), sites=sites)
@@ -221,21 +234,23 @@ def _detect(collected: Collected, modules: dict[int, cst.Module]) -> list[tuple[
 
 
 def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kind: str,
-           sources: dict[int, str], collected: Collected, calls_per_unit: dict[int, int]) -> list[list[Any]]:
+           sources: dict[int, str], collected: Collected, calls_per_stmt: dict[tuple[int, int], int]) -> list[list[Any]]:
     """Give each hit its (line, col).
 
-    Calls are numbered in source order by the walk; the k-th call of a unit is the k-th
-    ``ast.Call`` of the same source in position order, whose line and column Python's own
-    parser gives at a tenth of libcst's cost. The mapping is checked (same number of calls,
-    same callee spelling); where it does not hold, and for hits that are not calls, positions
-    come from libcst's ``PositionProvider`` on the hit's top-level statement alone."""
+    Calls are numbered in source order within their top-level statement by the walk; the
+    k-th call of a libcst statement is the k-th ``ast.Call``, in position order, of the
+    matching ``ast`` statements (a line ``a; b`` is one libcst statement and two ``ast``
+    ones), whose line and column Python's own parser gives at a tenth of libcst's cost. The
+    mapping is checked (same number of calls, same callee spelling); where it does not hold,
+    and for hits that are not calls, positions come from libcst's ``PositionProvider`` on the
+    hit's top-level statement alone."""
     raw_of = {id(c.node): c for c in collected.calls}
     per_unit: dict[int, list[tuple[int, Hit]]] = defaultdict(list)
     for unit, stmt, hit in hits:
         per_unit[unit].append((stmt, hit))
     rows: list[list[Any]] = []
     for unit, unit_hits in per_unit.items():
-        fast = _ast_call_positions(sources[unit], calls_per_unit.get(unit, 0),
+        fast = _ast_call_positions(sources[unit], modules[unit], calls_per_stmt, unit,
                                    [raw_of[id(h.node)] for _, h in unit_hits if id(h.node) in raw_of])
         slow: dict[int, list[Hit]] = defaultdict(list)
         for stmt, hit in unit_hits:
@@ -275,7 +290,8 @@ def _ast_dotted(node: ast.AST) -> tuple[str, ...] | None:
             return None
 
 
-def _ast_call_positions(source: str, n_calls: int, raws: list) -> dict[int, tuple[int, int]] | None:
+def _ast_call_positions(source: str, module: cst.Module, calls_per_stmt: dict[tuple[int, int], int],
+                        unit: int, raws: list) -> dict[int, tuple[int, int]] | None:
     """``id(libcst Call) -> (line, col)`` for the given raw calls, or None if the mapping fails."""
     if not raws:
         return {}
@@ -285,13 +301,27 @@ def _ast_call_positions(source: str, n_calls: int, raws: list) -> dict[int, tupl
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-    if len(calls) != n_calls:
+    # libcst top-level statement i -> the ast statements it holds
+    spans: list[tuple[int, int]] = []
+    j = 0
+    for stmt in module.body:
+        n = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        spans.append((j, j + n))
+        j += n
+    if j != len(tree.body):
         return None
-    calls.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
     lines: list[str] | None = None
+    calls_of: dict[int, list[ast.Call]] = {}
     out: dict[int, tuple[int, int]] = {}
     for raw in raws:
+        calls = calls_of.get(raw.stmt)
+        if calls is None:
+            a, b = spans[raw.stmt]
+            calls = [n for node in tree.body[a:b] for n in ast.walk(node) if isinstance(n, ast.Call)]
+            if len(calls) != calls_per_stmt.get((unit, raw.stmt), -1):
+                return None
+            calls.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+            calls_of[raw.stmt] = calls
         call = calls[raw.index]
         if raw.chain is not None and _ast_dotted(call.func) != raw.chain:
             return None

@@ -1,8 +1,11 @@
 """Per-file result cache keyed by content hash and miner version.
 
 The key is ``sha256(content) + kind + MINER_VERSION``; ``MINER_VERSION`` includes a digest of
-the miner's own source, so a changed detector never serves a stale result. The cache is one
-SQLite file; only the scanning parent process reads and writes it.
+the miner's own source, so a changed detector never serves a stale result. A second table
+remembers each file's content hash with its stat signature (size, modification time in
+nanoseconds, inode, device), the way git's index does: a file whose signature is unchanged
+is not read again on a rescan. The cache is one SQLite file; only the scanning parent
+process reads and writes it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ class ResultCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, sig TEXT NOT NULL, digest TEXT NOT NULL)")
             self._pending: list[tuple[str, str]] = []
+            self._pending_stats: list[tuple[str, str, str]] = []
 
     @staticmethod
     def key(digest: str, kind: str) -> str:
@@ -43,6 +48,21 @@ class ResultCache:
         self.hits += 1
         return json.loads(row[0])
 
+    @staticmethod
+    def signature(st: Any) -> str:
+        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}"
+
+    def known_digest(self, path: str, st: Any) -> str | None:
+        """The content hash recorded for ``path`` if its stat signature is unchanged."""
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT sig, digest FROM stats WHERE path = ?", (path,)).fetchone()
+        return row[1] if row and row[0] == self.signature(st) else None
+
+    def remember_digest(self, path: str, st: Any, digest: str) -> None:
+        if self._db is not None:
+            self._pending_stats.append((path, self.signature(st), digest))
+
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self._db is None:
             return
@@ -51,12 +71,14 @@ class ResultCache:
             self.flush()
 
     def flush(self) -> None:
-        if self._db is None or not self._pending:
+        if self._db is None or not (self._pending or self._pending_stats):
             return
         self._db.execute("BEGIN")
         self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", self._pending)
+        self._db.executemany("INSERT OR REPLACE INTO stats (path, sig, digest) VALUES (?, ?, ?)", self._pending_stats)
         self._db.execute("COMMIT")
         self._pending = []
+        self._pending_stats = []
 
     def close(self) -> None:
         if self._db is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from miners.detectors.base import literal, string_template
+from miners.detectors.base import string_template
 from miners.names import CALL, Bindings
 
 _SKIP_FIELDS = frozenset({
@@ -53,6 +53,11 @@ def _fields(tp: type) -> tuple[str, ...]:
     return names
 
 
+#: Node types with no children the walk needs.
+_LEAVES = frozenset({cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+                     cst.Pass, cst.Break, cst.Continue, cst.FormattedStringText, cst.ImportStar})
+
+
 def dotted(node: cst.CSTNode | None) -> tuple[str, ...] | None:
     """``a.b(x).c`` -> ``("a", "b", "()", "c")``; None for anything else."""
     parts: list[str] = []
@@ -82,7 +87,7 @@ class RawCall:
     unit: int
     stmt: int
     uris: list[tuple[cst.CSTNode, str]]
-    index: int  # position of this call among the unit's calls, in source order
+    index: int  # position of this call among its top-level statement's calls, in source order
     scope: int = 0  # innermost enclosing function (0: module level)
 
 
@@ -111,8 +116,9 @@ class Collected:
     assigns: list[RawAssign] = field(default_factory=list)
     strings: list[RawString] = field(default_factory=list)
     modules: set[str] = field(default_factory=set)
-    #: module-level names assigned exactly once, to a string or number literal
-    constants: dict[str, object] = field(default_factory=dict)
+    #: names assigned exactly once in the file, to a string or number literal (the node; its
+    #: value is computed only when a detector asks)
+    constants: dict[str, cst.BaseExpression] = field(default_factory=dict)
     _assigned: dict[str, int] = field(default_factory=dict)
 
 
@@ -126,11 +132,12 @@ class Collector:
         self.out = Collected()
         self.look_for_uris = look_for_uris
         self._consumed: set[int] = set()
-        self.calls_per_unit: dict[int, int] = {}
+        #: (unit, top-level statement) -> number of calls in it
+        self.calls_per_stmt: dict[tuple[int, int], int] = {}
 
     def add_module(self, module: cst.Module, unit: int) -> None:
-        self.calls_per_unit[unit] = 0
         for index, stmt in enumerate(module.body):
+            self.calls_per_stmt[(unit, index)] = 0
             self._walk(stmt, unit, index, top=True)
 
     # -- the walk ---------------------------------------------------------------------------
@@ -179,14 +186,17 @@ class Collector:
                         out.strings.append(RawString(node, template, unit, stmt))
                 if tp is not cst.FormattedString:
                     continue
+            if tp in _LEAVES:
+                continue
             for name in reversed(_fields(tp)):  # a stack: push the last part first
                 value = getattr(node, name)
-                if isinstance(value, CN):
-                    stack.append((value, scope))
-                elif isinstance(value, list | tuple):
+                vt = type(value)
+                if vt is tuple or vt is list:
                     for item in reversed(value):
                         if isinstance(item, CN):
                             stack.append((item, scope))
+                elif isinstance(value, CN):
+                    stack.append((value, scope))
 
     # -- handlers --------------------------------------------------------------------------
     def _import(self, node: cst.Import, scope: int = 0) -> None:
@@ -236,7 +246,7 @@ class Collector:
                 name = target.value
                 out._assigned[name] = out._assigned.get(name, 0) + 1
                 if isinstance(value, cst.SimpleString | cst.Integer) and out._assigned[name] == 1:
-                    out.constants[name] = literal(value)
+                    out.constants[name] = value
                 else:
                     out.constants.pop(name, None)
         elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
@@ -268,6 +278,6 @@ class Collector:
                         stack.append(value)
                     elif isinstance(value, list | tuple):
                         stack.extend(v for v in value if isinstance(v, cst.CSTNode))
-        index = self.calls_per_unit[unit]
-        self.calls_per_unit[unit] = index + 1
+        index = self.calls_per_stmt[(unit, stmt)]
+        self.calls_per_stmt[(unit, stmt)] = index + 1
         self.out.calls.append(RawCall(node, dotted(node.func), unit, stmt, uris, index, scope))

@@ -105,8 +105,12 @@ def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]
     real_root = repo.resolve()
     out: list[Candidate] = []
     for rel in paths:
-        kind = SUFFIXES.get(os.path.splitext(rel)[1].lower())
-        if kind is None:
+        low = rel[-6:].lower()
+        if low.endswith(".py"):
+            kind = "py"
+        elif low.endswith(".ipynb"):
+            kind = "ipynb"
+        else:
             continue
         parts = rel.split("/")
         why = _excluded_by_folder(parts, venv_dirs)

@@ -1,7 +1,8 @@
 """Reading Jupyter notebooks into code cells.
 
-A notebook is read with nbformat (any nbformat version, converted to v4 without schema
-validation, which is slow and rejects many real notebooks that run fine). Only cells whose
+A notebook's JSON is decoded once. An nbformat-4 notebook is used as decoded (v4 is the
+JSON itself); an older one is read and converted to v4 by nbformat. Schema validation is not
+applied: it is slow and rejects many real notebooks that run fine. Only cells whose
 ``cell_type`` is ``code`` are analysed; markdown and raw cells are never code. Cell indices
 are positions in the v4 cell list, 0-based, with markdown cells counted.
 """
@@ -31,21 +32,24 @@ class CodeCell:
 
 def read_code_cells(text: str) -> list[CodeCell]:
     """Return the code cells of a notebook given as JSON text."""
-    import nbformat
-    from nbformat.converter import convert
-    from nbformat.reader import reads as raw_reads
-
     try:
-        json.loads(text)
+        nb = json.loads(text)
     except ValueError as exc:
         raise NotebookError(f"invalid notebook JSON: {exc}") from None
+    if not isinstance(nb, dict):
+        raise NotebookError("notebook JSON is not an object")
     try:
-        nb = raw_reads(text)
         major = int(nb.get("nbformat", 0))
-        if major != 4:
-            nb = convert(nb, 4)
-    except Exception as exc:
-        raise NotebookError(f"not a readable notebook ({type(exc).__name__}: {exc})"[:300]) from None
+    except (TypeError, ValueError):
+        major = 0
+    if major != 4:
+        try:
+            import nbformat
+            from nbformat.converter import convert
+
+            nb = convert(nbformat.from_dict(nb), 4)
+        except Exception as exc:
+            raise NotebookError(f"not a readable notebook ({type(exc).__name__}: {exc})"[:300]) from None
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise NotebookError("notebook has no cell list")
@@ -59,5 +63,4 @@ def read_code_cells(text: str) -> list[CodeCell]:
         src = str(src)
         py, note = cell_to_python(src)
         out.append(CodeCell(index=index, source=py, original_lines=src.count("\n") + 1, note=note))
-    _ = nbformat  # imported for its reader registry side effects
     return out

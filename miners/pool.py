@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import multiprocessing as mp
 import signal
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -26,11 +27,15 @@ Task = tuple[Any, str, bytes]  # (task id, kind, content)
 
 BATCH_FILES = 16
 BATCH_BYTES = 512_000
+DEPTH = 2  # batches queued per worker, so it never waits for the parent to read the next
 
 
 def _worker_main(conn: Connection) -> None:
     faulthandler.disable()  # a native parser crash is expected data here, not a report
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Syntax trees are acyclic and freed by reference counting; the cyclic collector would
+    # only rescan them while they are built. It runs once per batch instead.
+    gc.disable()
     while True:
         try:
             batch = conn.recv()
@@ -39,14 +44,19 @@ def _worker_main(conn: Connection) -> None:
         if batch is None:
             return
         conn.send([(tid, analyze(kind, data)) for tid, kind, data in batch])
+        gc.collect()
 
 
 @dataclass
 class _Worker:
     process: Any
     conn: Connection
-    batch: list[Task] | None = None
-    started: float = 0.0
+    queued: deque[list[Task]] = field(default_factory=deque)  # batches sent, in order
+    started: float = 0.0  # when the first queued batch started
+
+    @property
+    def batch(self) -> list[Task] | None:
+        return self.queued[0] if self.queued else None
 
 
 def failure_result(kind: str, data: bytes, reason: str) -> dict[str, Any]:
@@ -131,36 +141,42 @@ class ParserPool:
                 retry.appendleft(first)
                 self._start()
             for w in self._workers:
-                if w.batch is None:
+                while len(w.queued) < DEPTH:
                     batch = next_batch()
                     if batch is None:
                         break
-                    w.batch, w.started = batch, time.monotonic()
+                    if not w.queued:
+                        w.started = time.monotonic()
+                    w.queued.append(batch)
                     w.conn.send(batch)
-            busy = [w for w in self._workers if w.batch is not None]
+            busy = [w for w in self._workers if w.queued]
             if not busy:
                 return
             ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
             now = time.monotonic()
             for w in busy:
-                batch = w.batch
-                assert batch is not None
+                batch = w.queued[0]
                 if w.conn in ready:
                     try:
                         results = w.conn.recv()
                     except (EOFError, OSError):
                         results = None
                     if results is not None:
-                        w.batch = None
+                        w.queued.popleft()
+                        w.started = now
                         yield from results
                         continue
                 if w.process.sentinel in ready or not w.process.is_alive():
                     w.process.join(timeout=10)  # the exit code is known only once it is reaped
                     code = w.process.exitcode
+                    later = list(w.queued)[1:]
                     self._replace_and_isolate(w, batch, retry, _describe_exit(code))
+                    retry.extend(later)  # batches queued behind the failing one were not run
                     yield from self._give_up(batch, _describe_exit(code), "crash")
                 elif now - w.started > self.timeout * len(batch):
+                    later = list(w.queued)[1:]
                     self._replace_and_isolate(w, batch, retry, "timeout")
+                    retry.extend(later)
                     yield from self._give_up(batch, f"parser did not finish within {self.timeout:g} s", "timeout")
 
     def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]], why: str) -> None:

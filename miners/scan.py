@@ -149,8 +149,16 @@ def scan(
                 if cand.skip_status:
                     state.files[cand.path] = _file_row(rid, cand, None)
                     continue
+                full = path / cand.path
                 try:
-                    data = (path / cand.path).read_bytes()
+                    st = full.stat()
+                    known = cache.known_digest(str(full.resolve()), st)
+                    if known is not None:  # unchanged since it was hashed: not read again
+                        cached = cache.get(cache.key(known, cand.kind))
+                        if cached is not None:
+                            state.files[cand.path] = _file_row(rid, cand, cached, known)
+                            continue
+                    data = full.read_bytes()
                 except OSError as exc:
                     row = _file_row(rid, cand, None)
                     row.update(status="unreadable", reason=f"cannot read: {exc.strerror or exc}")
@@ -158,6 +166,7 @@ def scan(
                     continue
                 summary.bytes_read += len(data)
                 digest = hashlib.sha256(data).hexdigest()
+                cache.remember_digest(str(full.resolve()), st, digest)
                 key = cache.key(digest, cand.kind)
                 cached = cache.get(key)
                 if cached is not None:
@@ -214,7 +223,8 @@ def build_payload(repo: str, by_path: dict[str, dict[str, Any]]) -> dict[str, An
 
 
 def _write_part(parts: Path, state: _RepoState) -> None:
-    atomic_write_bytes(parts / f"{state.repo}.json", json.dumps(build_payload(state.repo, state.files)).encode())
+    atomic_write_bytes(parts / f"{state.repo}.json", json.dumps(build_payload(state.repo, state.files)).encode(),
+                       durable=False)
 
 
 def scan_payload(rid: str, path: Path, limits: Limits | None = None, cache_dir: Path | None = None,

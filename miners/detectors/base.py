@@ -57,13 +57,13 @@ class CallSite:
     spelled: str
     uris: list[tuple[cst.CSTNode, str]]
     code_for: Callable[[cst.CSTNode], str]
-    constants: dict[str, object] = field(default_factory=dict)
+    constants: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
     def constant(self, node: cst.BaseExpression | None) -> object:
-        """Like :func:`literal`, but a name bound once at module level to a literal gives that
+        """Like :func:`literal`, but a name assigned once in the file to a literal gives that
         literal (``MODEL_NAME = "churn"`` ... ``register_model(uri, MODEL_NAME)``)."""
         if isinstance(node, cst.Name) and node.value in self.constants:
-            return self.constants[node.value]
+            return literal(self.constants[node.value])
         return literal(node)
 
     def arg(self, position: int | None, name: str | None) -> cst.BaseExpression | None:
