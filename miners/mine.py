@@ -72,6 +72,7 @@ def mine_one(task: Task) -> dict[str, Any]:
     record: dict[str, Any] = {"full_name": task.full_name, "clone": asdict(result), "fingerprint": [],
                               "scan": None, "miner_version": MINER_VERSION}
     record["clone"]["seconds"] = 0.0  # timings are logged, never published
+    record["clone"].pop("sizes", None)  # kept in the clone's own manifest
     record["practices"] = None
     if result.status in ("cloned", "reused"):
         record["clone"]["status"] = "cloned"
@@ -112,6 +113,12 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
         log.info("%s clone=%s files=%s seconds=%s", record["full_name"], record["clone"]["status"],
                  len(record["scan"]["files"]) if record["scan"] else 0, record.get("seconds"))
         record.pop("seconds", None)
+        # the scan payload first, the small record last: the record's presence marks the task done
+        payload = record.pop("scan")
+        record["scanned"] = payload is not None
+        if payload is not None:
+            atomic_write_bytes(records / f"{name}.scan.json", json.dumps(payload, sort_keys=True).encode())
+            record["uses_mlflow"] = bool(payload["features"]["uses_mlflow"])
         atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
         bar.update(1)
 
@@ -214,11 +221,11 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     _run_tasks(tasks, work, jobs, scheduler, progress)
     records = {t.full_name: json.loads((_records_dir(work) / f"{clone_dir_name(t.full_name)}.json").read_text())
                for t in tasks}
-    return _publish(rows, records, protocol, results)
+    return _publish(rows, records, protocol, results, _records_dir(work))
 
 
 def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], protocol: Protocol,
-             results: Path) -> list[dict[str, Any]]:
+             results: Path, records_dir: Path) -> list[dict[str, Any]]:
     by_name = {r["full_name"]: r for r in rows}
     order = {r["full_name"]: r["sample_rank"] for r in rows}
     prints: dict[str, list[str]] = {}
@@ -251,7 +258,7 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     selected = sorted(n for n in family if not by_name[n]["exclusion"])
     for r in rows:
         r["selected"] = r["full_name"] in selected
-        r["scanned"] = r["selected"] and records[r["full_name"]]["scan"] is not None
+        r["scanned"] = r["selected"] and records[r["full_name"]]["scanned"]
     results.mkdir(parents=True, exist_ok=True)
     extra = [c for c in rows[0] if c not in CORPUS_COLUMNS and c not in SELECTION_COLUMNS] if rows else []
     write_csv(results / "corpus.csv", CORPUS_COLUMNS + extra + SELECTION_COLUMNS, rows, sort_key=["full_name"])
@@ -265,7 +272,8 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
                             "missing_paths": ";".join(c["missing_paths"][:20]), "branches": len(c["branches"]),
                             "tags": len(c["tags"]), "seconds": None})
     write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
-    payloads = (records[n]["scan"] for n in sorted(selected, key=clone_dir_name))
+    payloads = (json.loads((records_dir / f"{clone_dir_name(n)}.scan.json").read_text())
+                for n in sorted(selected, key=clone_dir_name))  # one repository in memory at a time
     merge_payloads(payloads, results)
     write_csv(results / "repo_practices.csv", PRACTICE_COLUMNS,
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
@@ -319,8 +327,8 @@ def _funnel(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], sele
     clone_fail = Counter(rec["clone"]["status"] for rec in records.values() if rec["clone"]["status"] != "cloned")
     by_name = {r["full_name"]: r for r in rows}
     select_out = Counter(by_name[n]["exclusion"].split(" ")[0] for n in cloned if n not in selected)
-    scanned = [n for n in selected if records[n]["scan"] is not None]
-    with_calls = [n for n in scanned if records[n]["scan"]["features"]["uses_mlflow"]]
+    scanned = [n for n in selected if records[n]["scanned"]]
+    with_calls = [n for n in scanned if records[n].get("uses_mlflow")]
     return [
         {"step": 1, "stage": "found", "repositories": n_all, "dropped": 0, "drop_reasons": ""},
         {"step": 2, "stage": "eligible", "repositories": n_eligible, "dropped": n_all - n_eligible, "drop_reasons": _reasons(meta_out)},

@@ -1,7 +1,7 @@
 """Seeded, reproducible sampling from a corpus.
 
-Definition. Every repository gets a rank: the hexadecimal SHA-256 of ``"<seed>:<owner/name>"``
-(lower-cased name). A sample of size ``n`` is the ``n`` repositories of lowest rank; with a
+Definition. Every repository gets a rank: the hexadecimal SHA-256 of ``"<seed>:<owner/name>"``,
+the name as the frame writes it. A sample of size ``n`` is the ``n`` repositories of lowest rank; with a
 stratification column, each stratum gets ``n`` times its share of the frame (largest
 remainders round), filled with its lowest ranks. The rank does not depend on the order of
 the frame or on the other repositories in it, so the same seed always draws the same
@@ -17,7 +17,7 @@ from typing import Any
 
 
 def rank(seed: int, full_name: str) -> str:
-    return hashlib.sha256(f"{seed}:{full_name.lower()}".encode()).hexdigest()
+    return hashlib.sha256(f"{seed}:{full_name}".encode()).hexdigest()
 
 
 def draw(rows: Sequence[dict[str, Any]], size: int, seed: int, stratify_by: str = "") -> set[str]:
