@@ -270,38 +270,51 @@ def _present(dest: Path, oids: list[str], deadline: float) -> set[str]:
 
 
 def _materialise(dest: Path, entries: list[tuple[str, str, str, str]], deadline: float) -> int:
-    """Write blobs from the object store into the work tree; returns the number written."""
+    """Write blobs from the object store into the work tree, streaming one blob at a time
+    (a repository's notebooks can weigh hundreds of MB); returns the number of files written."""
+    import tempfile
+
     if not entries:
         return 0
     root = dest.resolve()
     by_oid: dict[str, list[tuple[str, str]]] = {}
     for mode, _kind, oid, path in entries:
         by_oid.setdefault(oid, []).append((mode, path))
-    order = list(by_oid)
-    out = _git(dest, "cat-file", "--batch", timeout=_remaining(deadline), input="".join(f"{o}\n" for o in order).encode())
-    pos = 0
     written = 0
-    for oid in order:
-        nl = out.index(b"\n", pos)
-        header = out[pos:nl].decode().split()
-        pos = nl + 1
-        if len(header) < 3 or header[1] == "missing":
-            continue
-        size = int(header[2])
-        data = out[pos:pos + size]
-        pos += size + 1
-        for mode, path in by_oid[oid]:
-            target = (dest / path)
-            if not str(target.resolve(strict=False)).startswith(str(root) + os.sep):
-                continue  # a path escaping the repository: never written
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if mode == "120000":
-                if target.is_symlink() or target.exists():
-                    target.unlink()
-                os.symlink(data.decode("utf-8", "surrogateescape"), target)
-            else:
-                target.write_bytes(data)
-                if mode == "100755":
-                    target.chmod(0o755)
-            written += 1
+    with tempfile.TemporaryFile() as wanted:
+        wanted.write("".join(f"{o}\n" for o in by_oid).encode())
+        wanted.seek(0)
+        cmd = ["git", "-c", "core.hooksPath=/dev/null", "-C", str(dest), "cat-file", "--batch"]
+        with subprocess.Popen(cmd, stdin=wanted, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env=git_env()) as proc:
+            assert proc.stdout is not None
+            try:
+                for _ in by_oid:
+                    if time.monotonic() > deadline:
+                        raise subprocess.TimeoutExpired(cmd, 0)
+                    header = proc.stdout.readline().decode().split()
+                    if len(header) < 3 or header[1] == "missing":
+                        continue
+                    oid, size = header[0], int(header[2])
+                    data = proc.stdout.read(size)
+                    proc.stdout.read(1)  # the newline after each object
+                    for mode, path in by_oid.get(oid, ()):
+                        written += _write_entry(root, dest / path, mode, data)
+            finally:
+                proc.kill()
     return written
+
+
+def _write_entry(root: Path, target: Path, mode: str, data: bytes) -> int:
+    if not str(target.resolve(strict=False)).startswith(str(root) + os.sep):
+        return 0  # a path escaping the repository: never written
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "120000":
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        os.symlink(data.decode("utf-8", "surrogateescape"), target)
+    else:
+        target.write_bytes(data)
+        if mode == "100755":
+            target.chmod(0o755)
+    return 1

@@ -43,6 +43,7 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; published files are readable
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

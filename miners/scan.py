@@ -272,6 +272,7 @@ def _merge_iter(payloads, out_dir: Path, summary: ScanSummary) -> None:
         for name, fh in tmp.items():
             fh.flush()
             fh.close()
+            Path(fh.name).chmod(0o644)
             Path(fh.name).replace(out_dir / name)
     finally:
         for fh in tmp.values():
