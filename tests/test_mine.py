@@ -18,7 +18,8 @@ from miners.mine import mine
 from miners.protocol import load
 from tests.conftest import ROOT, SAMPLE, git
 
-PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "repo_features.csv", "funnel.csv")
+PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "repo_features.csv",
+             "repo_practices.csv", "funnel.csv")
 
 
 def _bare_repo(root: Path, full_name: str, source: Path) -> None:
@@ -81,6 +82,11 @@ def test_funnel_and_published_tables(reference):
     repos = {r["repo"] for r in read_csv(results / "repo_features.csv")}
     assert len(repos) == 7 and all("__" in r for r in repos)
     assert read_csv(results / "funnel.csv")[3]["repositories"] == "8"
+    practices = {r["repo"]: r for r in read_csv(results / "repo_practices.csv")}
+    assert set(practices) == repos
+    churn = next(r for k, r in practices.items() if k.endswith("__churn-sklearn"))
+    assert churn["mlproject_env"] == "python_env" and churn["tags"] == "1" and churn["mlflow_pin"] == "exact"
+    assert (results / "provenance.json").exists()
 
 
 def test_pinned_commits_are_re_mined_exactly(fixture_corpus, reference, tmp_path):
@@ -112,12 +118,16 @@ def test_kill_9_and_resume_gives_identical_results(fixture_corpus, reference, tm
            "--results", str(tmp_path / "results"), "--jobs", "1", "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     records = tmp_path / "work" / "repos"
+
+    def done() -> set[str]:  # finished tasks (a scan payload alone does not finish one)
+        return {p.name for p in records.glob("*.json") if not p.name.endswith(".scan.json")}
+
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(records.glob("*.json"))) < 3:
-        time.sleep(0.05)
+    while time.monotonic() < deadline and len(done()) < 3:
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = {p.name for p in records.glob("*.json")}
+    done_before = done()
     assert 3 <= len(done_before) < 9, "the kill must land mid-run"
     assert not (tmp_path / "results" / "funnel.csv").exists()
     assert not [p for p in records.iterdir() if not p.name.endswith(".json")], "no partial records"
