@@ -148,6 +148,10 @@ def clone_repo(full_name: str, url: str, dest: Path, sha: str | None = None, tim
     result.seconds = round(time.monotonic() - started, 3)
     if result.status == "cloned":
         (dest / ".git" / MANIFEST).write_text(json.dumps(asdict(result), indent=1, sort_keys=True))
+    else:  # no half-made clone is left behind to be mistaken for a repository
+        import shutil
+
+        shutil.rmtree(dest, ignore_errors=True)
     return result
 
 
