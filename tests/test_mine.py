@@ -75,6 +75,7 @@ def test_funnel_and_published_tables(reference):
     assert drops["selected"] == "near_duplicate_of: 1"
     corpus = {r["full_name"]: r for r in read_csv(results / "corpus.csv")}
     assert corpus["ghost/does-not-exist"]["exclusion"] == "clone_not_found"
+    assert not (results.parent / "work" / "clones" / "ghost__does-not-exist").exists()  # no half-made clone
     copy, orig = corpus["copycat/churn-sklearn-copy"], corpus["org0/churn-sklearn"]
     assert copy["cluster"] == orig["cluster"] != "" and copy["cluster_size"] == "2"
     assert {copy["selected"], orig["selected"]} == {"true", "false"}
