@@ -20,7 +20,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = {".py": "py", ".ipynb": "ipynb"}
 ENV_DIR_NAMES = frozenset({"venv", ".venv", "virtualenv", ".virtualenv"})
 SKIP_DIR_NAMES = frozenset({
     ".git", "site-packages", "dist-packages", "node_modules", "__pycache__",

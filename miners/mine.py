@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -341,6 +340,3 @@ def _funnel(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], sele
          "drop_reasons": f"no tracking or registry call site: {len(scanned) - len(with_calls)}" if len(scanned) > len(with_calls) else ""},
     ]
 
-
-def clean_work(work: Path) -> None:
-    shutil.rmtree(Path(work) / "repos", ignore_errors=True)

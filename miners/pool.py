@@ -59,10 +59,6 @@ class _Worker:
     queued: deque[list[Task]] = field(default_factory=deque)  # batches sent, in order
     started: float = 0.0  # when the first queued batch started
 
-    @property
-    def batch(self) -> list[Task] | None:
-        return self.queued[0] if self.queued else None
-
 
 def failure_result(kind: str, data: bytes, reason: str) -> dict[str, Any]:
     return {"kind": kind, "status": "parse_error", "reason": reason, "bytes": len(data),
