@@ -278,11 +278,11 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
-    _provenance(results, protocol)
+    _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}))
     return funnel
 
 
-def _provenance(results: Path, protocol: Protocol) -> None:
+def _provenance(results: Path, protocol: Protocol, record_versions: list[str]) -> None:
     """``results/provenance.json``: what produced the published tables (the only published
     file that carries a date; the CSVs are byte-identical across runs)."""
     import hashlib
@@ -294,6 +294,8 @@ def _provenance(results: Path, protocol: Protocol) -> None:
 
     info = {
         "miner_version": MINER_VERSION,
+        "miner_versions_of_task_records": record_versions,
+        "pipeline_commit": _pipeline_commit(),
         "mined_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "protocol": protocol.path, "protocol_sha256": digest(protocol.path),
         "frame": protocol.discover.frame, "frame_sha256": digest(protocol.discover.frame),
@@ -301,6 +303,21 @@ def _provenance(results: Path, protocol: Protocol) -> None:
         "python": platform.python_version(), "git": _git_version(),
     }
     atomic_write_bytes(results / "provenance.json", (json.dumps(info, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _pipeline_commit() -> str:
+    """The commit of this pipeline's own repository (``-dirty`` with uncommitted changes)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             check=False).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+    return f"{sha}-dirty" if sha and dirty else sha
 
 
 def _git_version() -> str:
