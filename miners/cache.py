@@ -31,6 +31,7 @@ class ResultCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, sig TEXT NOT NULL, digest TEXT NOT NULL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS listings (repo TEXT PRIMARY KEY, sig TEXT NOT NULL, paths TEXT NOT NULL)")
             self._pending: list[tuple[str, str]] = []
             self._pending_stats: list[tuple[str, str, str]] = []
 
@@ -62,6 +63,18 @@ class ResultCache:
     def remember_digest(self, path: str, st: Any, digest: str) -> None:
         if self._db is not None:
             self._pending_stats.append((path, self.signature(st), digest))
+
+    def listing(self, repo: str, sig: str | None) -> list[str] | None:
+        """The tracked code files recorded for ``repo`` under an unchanged index signature."""
+        if self._db is None or sig is None:
+            return None
+        row = self._db.execute("SELECT sig, paths FROM listings WHERE repo = ?", (repo,)).fetchone()
+        return json.loads(row[1]) if row and row[0] == sig else None
+
+    def remember_listing(self, repo: str, sig: str | None, paths: list[str]) -> None:
+        if self._db is not None and sig is not None:
+            self._db.execute("INSERT OR REPLACE INTO listings (repo, sig, paths) VALUES (?, ?, ?)",
+                             (repo, sig, json.dumps(paths)))
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self._db is None:

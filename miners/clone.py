@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 UPLOAD_PACK = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
 MANIFEST = "mining-clone.json"
+MISSING = "mining-missing.txt"  # just the paths the remote could not serve, for the scanner
 
 READ_SUFFIXES = frozenset({".py", ".ipynb", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".dvc", ".lock", ".gitattributes"})
 READ_NAMES = frozenset({
@@ -147,6 +148,7 @@ def clone_repo(full_name: str, url: str, dest: Path, sha: str | None = None, tim
             break
     result.seconds = round(time.monotonic() - started, 3)
     if result.status == "cloned":
+        (dest / ".git" / MISSING).write_text("".join(f"{p}\n" for p in result.missing_paths))
         (dest / ".git" / MANIFEST).write_text(json.dumps(asdict(result), indent=1, sort_keys=True))
     else:  # no half-made clone is left behind to be mistaken for a repository
         import shutil

@@ -92,15 +92,36 @@ def _excluded_by_folder(parts: list[str], venv_dirs: set[str]) -> str | None:
     return None
 
 
-def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]:
-    """Every candidate file of ``repo``, sorted by path, each with its skip status if any."""
+def index_signature(repo: Path) -> str | None:
+    """Stat signature of the repository's git index: while it is unchanged, so is the list of
+    tracked files (git itself relies on this)."""
+    try:
+        st = (Path(repo) / ".git" / "index").stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_dev}"
+
+
+def tracked_code_files(repo: Path) -> list[str] | None:
+    """The tracked ``.py``/``.ipynb`` paths of a git work tree (None if it is not one)."""
+    paths = _git_files(repo) if is_git_top(repo) else None
+    if paths is None:
+        return None
+    return [p for p in paths if p[-6:].lower().endswith((".py", ".ipynb"))]
+
+
+def list_candidates(repo: Path, limits: Limits | None = None, tracked: list[str] | None = None) -> list[Candidate]:
+    """Every candidate file of ``repo``, sorted by path, each with its skip status if any.
+
+    ``tracked`` is the result of :func:`tracked_code_files` when the caller has it cached."""
     repo = Path(repo)
     limits = limits or Limits()
-    paths = _git_files(repo) if is_git_top(repo) else None
+    paths = tracked if tracked is not None else tracked_code_files(repo)
     if paths is None:
         paths = _walk_files(repo)
     unavailable = _unavailable_blobs(repo)
     venv_dirs = {p.rsplit("/", 1)[0] for p in paths if p.endswith("/pyvenv.cfg") or p == "pyvenv.cfg"}
+    venv_dirs |= _venv_folders(repo, paths)
     real_root = repo.resolve()
     out: list[Candidate] = []
     for rel in paths:
@@ -124,10 +145,21 @@ def list_candidates(repo: Path, limits: Limits | None = None) -> list[Candidate]
     return out
 
 
-def _unavailable_blobs(repo: Path) -> set[str]:
-    """Paths the clone stage could not fetch (``.git/mining-clone.json``), if it cloned ``repo``."""
-    from miners.clone import read_manifest
+def _venv_folders(repo: Path, paths: list[str]) -> set[str]:
+    """Folders (up to three levels deep) that hold a ``pyvenv.cfg`` in the work tree."""
+    tops = {"/".join(p.split("/")[:i]) for p in paths for i in (1, 2, 3) if p.count("/") >= i}
+    return {t for t in tops if (repo / t / "pyvenv.cfg").is_file()}
 
+
+def _unavailable_blobs(repo: Path) -> set[str]:
+    """Paths the clone stage could not fetch (``.git/mining-missing.txt``, else its manifest),
+    if it cloned ``repo``."""
+    from miners.clone import MISSING, read_manifest
+
+    try:
+        return set((repo / ".git" / MISSING).read_text().splitlines())
+    except OSError:
+        pass
     manifest = read_manifest(repo)
     return set(manifest.get("missing_paths", [])) if manifest else set()
 

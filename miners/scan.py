@@ -33,7 +33,7 @@ from typing import Any
 from miners.cache import ResultCache
 from miners.csvio import atomic_write_bytes, format_value
 from miners.features import FEATURE_COLUMNS, repo_features
-from miners.files import Candidate, Limits, list_candidates
+from miners.files import Candidate, Limits, index_signature, list_candidates, tracked_code_files
 from miners.pool import ParserPool
 
 SITE_COLUMNS = ["repo", "path", "cell", "line", "col", "category", "api", "detail"]
@@ -144,15 +144,23 @@ def scan(
                 bar.update(1)
                 continue
             state = states[rid] = _RepoState(rid)
-            for cand in list_candidates(path, limits):
+            base = path.resolve()
+            sig = index_signature(path)
+            tracked = cache.listing(str(base), sig)
+            if tracked is None and sig is not None:
+                tracked = tracked_code_files(path)
+                if tracked is not None:
+                    cache.remember_listing(str(base), sig, tracked)
+            for cand in list_candidates(path, limits, tracked):
                 summary.files += 1
                 if cand.skip_status:
                     state.files[cand.path] = _file_row(rid, cand, None)
                     continue
                 full = path / cand.path
+                key_path = f"{base}/{cand.path}"
                 try:
                     st = full.stat()
-                    known = cache.known_digest(str(full.resolve()), st)
+                    known = cache.known_digest(key_path, st)
                     if known is not None:  # unchanged since it was hashed: not read again
                         cached = cache.get(cache.key(known, cand.kind))
                         if cached is not None:
@@ -166,7 +174,7 @@ def scan(
                     continue
                 summary.bytes_read += len(data)
                 digest = hashlib.sha256(data).hexdigest()
-                cache.remember_digest(str(full.resolve()), st, digest)
+                cache.remember_digest(key_path, st, digest)
                 key = cache.key(digest, cand.kind)
                 cached = cache.get(key)
                 if cached is not None:
