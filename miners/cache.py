@@ -10,6 +10,7 @@ process reads and writes it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -26,7 +27,9 @@ class ResultCache:
         if directory is not None:
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(directory / "scan-cache.sqlite", isolation_level=None)
+            # several scans (the threads of a mine run) may share the file: wait for its lock
+            self._db = sqlite3.connect(directory / "scan-cache.sqlite", isolation_level=None, timeout=60)
+            self._db.execute("PRAGMA busy_timeout=60000")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -42,7 +45,10 @@ class ResultCache:
     def get(self, key: str) -> dict[str, Any] | None:
         if self._db is None:
             return None
-        row = self._db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:  # the cache only saves work: trouble with it is a miss
+            row = None
         if row is None:
             self.misses += 1
             return None
@@ -57,7 +63,10 @@ class ResultCache:
         """The content hash recorded for ``path`` if its stat signature is unchanged."""
         if self._db is None:
             return None
-        row = self._db.execute("SELECT sig, digest FROM stats WHERE path = ?", (path,)).fetchone()
+        try:
+            row = self._db.execute("SELECT sig, digest FROM stats WHERE path = ?", (path,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
         return row[1] if row and row[0] == self.signature(st) else None
 
     def remember_digest(self, path: str, st: Any, digest: str) -> None:
@@ -68,13 +77,17 @@ class ResultCache:
         """The tracked code files recorded for ``repo`` under an unchanged index signature."""
         if self._db is None or sig is None:
             return None
-        row = self._db.execute("SELECT sig, paths FROM listings WHERE repo = ?", (repo,)).fetchone()
+        try:
+            row = self._db.execute("SELECT sig, paths FROM listings WHERE repo = ?", (repo,)).fetchone()
+        except sqlite3.OperationalError:
+            return None
         return json.loads(row[1]) if row and row[0] == sig else None
 
     def remember_listing(self, repo: str, sig: str | None, paths: list[str]) -> None:
         if self._db is not None and sig is not None:
-            self._db.execute("INSERT OR REPLACE INTO listings (repo, sig, paths) VALUES (?, ?, ?)",
-                             (repo, sig, json.dumps(paths)))
+            with contextlib.suppress(sqlite3.OperationalError):  # else the next scan lists the files again
+                self._db.execute("INSERT OR REPLACE INTO listings (repo, sig, paths) VALUES (?, ?, ?)",
+                                 (repo, sig, json.dumps(paths)))
 
     def put(self, key: str, result: dict[str, Any]) -> None:
         if self._db is None:
@@ -86,10 +99,14 @@ class ResultCache:
     def flush(self) -> None:
         if self._db is None or not (self._pending or self._pending_stats):
             return
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", self._pending)
-        self._db.executemany("INSERT OR REPLACE INTO stats (path, sig, digest) VALUES (?, ?, ?)", self._pending_stats)
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", self._pending)
+            self._db.executemany("INSERT OR REPLACE INTO stats (path, sig, digest) VALUES (?, ?, ?)", self._pending_stats)
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError:  # not cached this time; the results themselves are unaffected
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
         self._pending = []
         self._pending_stats = []
 

@@ -145,3 +145,22 @@ def test_plain_folder_is_walked_and_ids_map_to_full_names(tmp_path):
     assert [(f["path"], f["status"]) for f in tables["files"]] == [(".venv/b.py", "skipped"), ("src/a.py", "parsed")]
     assert tables["repo_features"][0]["full_name"] == "acme/proj"
     assert tables["repo_features"][0]["seed_coverage"] == "complete"
+
+
+def test_a_locked_cache_is_a_miss_not_a_crash(tmp_path):
+    import sqlite3
+
+    from miners.cache import ResultCache
+
+    cache = ResultCache(tmp_path / "c")
+    cache.put("k", {"a": 1})
+    cache.flush()
+    holder = sqlite3.connect(tmp_path / "c" / "scan-cache.sqlite", isolation_level=None, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")  # another scan holds the lock
+    cache._db.execute("PRAGMA busy_timeout=100")
+    cache.put("k2", {"b": 2})
+    cache.flush()  # must not raise: the write is dropped
+    assert cache.get("k") == {"a": 1}  # WAL: readers are not blocked by a writer
+    holder.execute("ROLLBACK")
+    assert cache.get("k") == {"a": 1} and cache.get("k2") is None
+    cache.close()
