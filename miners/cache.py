@@ -27,16 +27,32 @@ class ResultCache:
         if directory is not None:
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
-            # several scans (the threads of a mine run) may share the file: wait for its lock
-            self._db = sqlite3.connect(directory / "scan-cache.sqlite", isolation_level=None, timeout=60)
-            self._db.execute("PRAGMA busy_timeout=60000")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, sig TEXT NOT NULL, digest TEXT NOT NULL)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS listings (repo TEXT PRIMARY KEY, sig TEXT NOT NULL, paths TEXT NOT NULL)")
             self._pending: list[tuple[str, str]] = []
             self._pending_stats: list[tuple[str, str, str]] = []
+            self._db = self._open(directory / "scan-cache.sqlite")
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection | None:
+        """Open the cache; several scans (the threads of a mine run) may open it at once, and
+        switching a new file to WAL can fail at once on a lock: retry, else run uncached."""
+        import time
+
+        for attempt in range(8):
+            db = None
+            try:
+                db = sqlite3.connect(path, isolation_level=None, timeout=60)
+                db.execute("PRAGMA busy_timeout=60000")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS stats (path TEXT PRIMARY KEY, sig TEXT NOT NULL, digest TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS listings (repo TEXT PRIMARY KEY, sig TEXT NOT NULL, paths TEXT NOT NULL)")
+                return db
+            except sqlite3.OperationalError:
+                if db is not None:
+                    db.close()
+                time.sleep(0.05 * 2 ** attempt)
+        return None
 
     @staticmethod
     def key(digest: str, kind: str) -> str:

@@ -217,6 +217,9 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
                               pinned.get(r["full_name"]), protocol.clone.timeout_seconds, protocol.clone.retries,
                               protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes,
                               protocol.scan.timeout_per_file, str(work / "cache")))
+    from miners.cache import ResultCache
+
+    ResultCache(work / "cache").close()  # created once here, before the tasks open it together
     _run_tasks(tasks, work, jobs, scheduler, progress)
     records = {t.full_name: json.loads((_records_dir(work) / f"{clone_dir_name(t.full_name)}.json").read_text())
                for t in tasks}

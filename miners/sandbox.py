@@ -83,10 +83,20 @@ def environment(run_dir: Path, limits: Limits, extra: dict[str, str] | None = No
     return env
 
 
+def visible_under_tmp() -> list[Path]:
+    """Host paths under /tmp the sandboxed code needs although /tmp is private: this
+    interpreter and its environment (a checkout or virtual environment may live in /tmp)."""
+    import sys
+
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent}
+    return sorted(p for p in paths if p.is_relative_to("/tmp"))
+
+
 def command(argv: list[str], run_dir: Path, cwd: Path, kind: str) -> list[str]:
     if kind == "bwrap":
+        keep = [a for p in visible_under_tmp() for a in ("--ro-bind", str(p), str(p))]
         return ["bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
                 "--bind", str(run_dir), str(run_dir), "--chdir", str(cwd), *argv]
     if kind == "unshare":
         return ["unshare", "--net", "--map-root-user", "--pid", "--fork", "--kill-child", "sh", "-c",
