@@ -7,11 +7,11 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 
 from miners import sandbox
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="no sandbox here (apt-get install bubblewrap)")
 
@@ -58,7 +58,8 @@ def test_environment_is_scrubbed_and_home_is_private(tmp_path, monkeypatch):
 
 
 def test_writes_outside_the_run_directory_fail(tmp_path):
-    outside = ROOT / f".sandbox-escape-{time.time_ns()}.txt"  # the host's file system is read-only inside
+    # the interpreter's own environment: host file system, read-only inside (wherever it lives)
+    outside = Path(sys.prefix) / f".sandbox-escape-{time.time_ns()}.txt"
     code = f"open({str(outside)!r}, 'w').write('x')"
     out = sandbox.run(_py(code), tmp_path / "run", limits=sandbox.Limits(timeout=30))
     assert out.exit_code != 0 and not outside.exists()
