@@ -79,6 +79,22 @@ class EnvSpec:
             return None
         return data
 
+    def load_toml(self, path: Path, rel: str) -> dict | None:
+        """A TOML document, or None with the reason recorded in ``errors``."""
+        try:
+            return tomllib.loads(path.read_text(errors="replace"))
+        except tomllib.TOMLDecodeError as exc:
+            self.errors.append(f"{rel}: malformed TOML ({exc})")
+            return None
+
+    def add_table(self, table: dict, source: str) -> None:
+        """A ``name = "version"`` / ``name = {version = ...}`` table (Poetry, Pipfile)."""
+        for name, value in table.items():
+            if normalise_name(name) in IGNORED:
+                continue
+            version = value if isinstance(value, str) else (value.get("version", "") if isinstance(value, dict) else "")
+            self.requirements.append(Requirement(normalise_name(name), "" if version == "*" else version, source))
+
     @property
     def mlflow_pin(self) -> tuple[str, str]:
         reqs = [r for r in self.requirements if r.name in ("mlflow", "mlflow-skinny")]
@@ -135,20 +151,12 @@ def read_conda(path: Path, rel: str, spec: EnvSpec) -> None:
 
 
 def read_pyproject(path: Path, rel: str, spec: EnvSpec) -> None:
-    try:
-        data = tomllib.loads(path.read_text(errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        spec.errors.append(f"{rel}: malformed TOML ({exc})")
+    data = spec.load_toml(path, rel)
+    if data is None:
         return
     for dep in (data.get("project") or {}).get("dependencies") or []:
         spec.add(dep, rel)
-    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}
-    for name, value in poetry.items():
-        if normalise_name(name) in IGNORED:
-            continue
-        version = value if isinstance(value, str) else (value.get("version", "") if isinstance(value, dict) else "")
-        version = "" if version == "*" else version
-        spec.requirements.append(Requirement(normalise_name(name), version, rel))
+    spec.add_table(((data.get("tool") or {}).get("poetry") or {}).get("dependencies") or {}, rel)
 
 
 def read_setup_cfg(path: Path, rel: str, spec: EnvSpec) -> None:
@@ -165,11 +173,6 @@ def read_setup_cfg(path: Path, rel: str, spec: EnvSpec) -> None:
 
 
 def read_pipfile(path: Path, rel: str, spec: EnvSpec) -> None:
-    try:
-        data = tomllib.loads(path.read_text(errors="replace"))
-    except tomllib.TOMLDecodeError as exc:
-        spec.errors.append(f"{rel}: malformed TOML ({exc})")
-        return
-    for name, value in (data.get("packages") or {}).items():
-        version = value if isinstance(value, str) else (value.get("version", "") if isinstance(value, dict) else "")
-        spec.requirements.append(Requirement(normalise_name(name), "" if version == "*" else version, rel))
+    data = spec.load_toml(path, rel)
+    if data is not None:
+        spec.add_table(data.get("packages") or {}, rel)

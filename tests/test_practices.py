@@ -115,3 +115,15 @@ def test_pinning_rules(tmp_path):
     spec = EnvSpec()
     read_conda(conda, "environment.yml", spec)
     assert {r.name: r.exact for r in spec.requirements} == {"numpy": True, "scipy": False, "pandas": True}
+
+
+def test_poetry_and_pipfile_tables(tmp_path):
+    from miners.envspec import read_pipfile, read_pyproject
+
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["a==1"]\n[tool.poetry.dependencies]\npython = "^3.11"\nb = "2.0.1"\nc = {version = "^1.2"}\nd = "*"\n')
+    (tmp_path / "Pipfile").write_text('[packages]\ne = "==3.0"\nf = "*"\n')
+    spec = EnvSpec()
+    read_pyproject(tmp_path / "pyproject.toml", "pyproject.toml", spec)
+    read_pipfile(tmp_path / "Pipfile", "Pipfile", spec)
+    assert {r.name: (r.spec, r.exact) for r in spec.requirements} == {
+        "a": ("==1", True), "b": ("2.0.1", True), "c": ("^1.2", False), "d": ("", False), "e": ("==3.0", True), "f": ("", False)}
