@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
-from miners.clone import clone_repo
-from miners.clone_stage import STATUS_COLUMNS, clone_dir_name, url_for
+from miners.clone import CloneResult, clone_repo
+from miners.clone_stage import STATUS_COLUMNS, clone_dir_name, status_row, url_for
 from miners.csvio import atomic_write_bytes, read_csv, write_csv
 from miners.discover import CORPUS_COLUMNS, frame_corpus, normalise
 from miners.files import Limits
@@ -264,15 +264,7 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     results.mkdir(parents=True, exist_ok=True)
     extra = [c for c in rows[0] if c not in CORPUS_COLUMNS and c not in SELECTION_COLUMNS] if rows else []
     write_csv(results / "corpus.csv", CORPUS_COLUMNS + extra + SELECTION_COLUMNS, rows, sort_key=["full_name"])
-    status_rows = []
-    for name, rec in records.items():
-        c = rec["clone"]
-        status_rows.append({"repo": name, "status": c["status"], "reason": c["reason"], "sha": c["sha"],
-                            "commit_date": c["commit_date"], "default_branch": c["default_branch"],
-                            "files_tracked": c["files_tracked"], "files_fetched": c["files_fetched"],
-                            "files_not_read": c["files_not_read"], "files_missing": c["files_missing"],
-                            "missing_paths": ";".join(c["missing_paths"][:20]), "branches": len(c["branches"]),
-                            "tags": len(c["tags"]), "seconds": None})
+    status_rows = [status_row(CloneResult(**rec["clone"])) for rec in records.values()]
     write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
     payloads = (json.loads((records_dir / f"{clone_dir_name(n)}.scan.json").read_text())
                 for n in sorted(selected, key=clone_dir_name))  # one repository in memory at a time

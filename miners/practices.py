@@ -58,6 +58,7 @@ import yaml
 
 from miners import envspec
 from miners.clone import read_manifest
+from miners.features import full_name
 
 DATA_EXTENSIONS = frozenset({
     ".csv", ".tsv", ".parquet", ".feather", ".arrow", ".xlsx", ".xls", ".jsonl", ".npy", ".npz",
@@ -227,15 +228,15 @@ def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = N
     features = features or {}
     sites = sites or []
     lower = [p.lower() for p in paths]
-    row: dict[str, Any] = {"repo": repo_id, "full_name": repo_id.replace("__", "/", 1),
+    row: dict[str, Any] = {"repo": repo_id, "full_name": full_name(repo_id),
                            "default_branch": manifest.get("default_branch", ""), "files_tracked": len(paths)}
     # data versioning
     row["dvc_dir"] = any(p.startswith(".dvc/") for p in paths)
     row["dvc_files"] = sum(1 for p in lower if p.endswith(".dvc"))
     row["dvc_pipeline"] = any(PurePosixPath(p).name == "dvc.yaml" for p in lower)
     row["dvc_lock"] = any(PurePosixPath(p).name == "dvc.lock" for p in lower)
-    code = [p for p in paths if p.endswith((".py", ".ipynb"))]
-    row["dvc_api_files"] = sum(1 for p in code if (t := _read(repo, p)) and "dvc.api" in t)
+    code = {p: _read(repo, p) or "" for p in paths if p.endswith((".py", ".ipynb"))}  # each read once
+    row["dvc_api_files"] = sum(1 for t in code.values() if "dvc.api" in t)
     lfs = []
     for p in paths:
         if PurePosixPath(p).name == ".gitattributes":
@@ -285,15 +286,13 @@ def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = N
                 serving = True
                 break
     if not serving:
-        for p in code:
-            t = _read(repo, p) or ""
+        for t in code.values():
             if re.search(r"^\s*(from|import)\s+(fastapi|flask)\b", t, re.MULTILINE) and re.search(r"load_model|pickle\.load|joblib\.load", t):
                 serving = True
                 break
     row["serving"] = serving
     mon = set()
-    for p in code:
-        t = _read(repo, p) or ""
+    for t in code.values():
         for lib in MONITORING:
             if re.search(rf"^\s*(from|import)\s+{lib}\b", t, re.MULTILINE):
                 mon.add(lib)
