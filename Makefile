@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun analysis validate figures paper datapackage
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -49,6 +49,29 @@ discover: $(STAMP) ## search GitHub for the protocol's topics (needs GITHUB_TOKE
 mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TEMPLATE=file:///mirrors/{owner}+{name}/repo, SCHEDULER=tcp://...)
 	$(PY) -m miners mine --protocol study/protocol.toml --work data --results results --jobs $(JOBS) \
 		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+rerun: $(STAMP) ## re-execute sampled projects K times per condition in a sandbox (SAMPLE_N=40 RUNS=5)
+	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
+		--runs $(or $(RUNS),5) --out results --work data/rerun --jobs $(JOBS) $(RERUN_ARGS)
+
+analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv and paper/generated/*.tex (every number of the paper)
+	$(PY) -m analysis stats --results results --tables results/tables --generated paper/generated
+	$(PY) -m analysis rq5 --results results --tables results/tables --generated paper/generated
+	$(PY) -m analysis validate --labels study/validation --results results --tables results/tables --generated paper/generated
+	$(PY) -m analysis datapackage --results results
+
+validate: $(STAMP) ## precision and recall of the detectors against the blind hand labels in study/validation/
+	$(PY) -m analysis validate --labels study/validation --results results --tables results/tables --generated paper/generated
+
+figures: $(STAMP) ## execute notebooks/NN-*.ipynb headlessly -> paper/figures/*.pdf and *.png
+	$(PY) -m analysis figures --results results --notebooks notebooks --out paper/figures
+
+datapackage: $(STAMP) ## results/datapackage.json (Frictionless) and its validation
+	$(PY) -m analysis datapackage --results results
+
+paper: ## build paper/main.pdf with latexmk (TeX Live: apt-get install --no-install-recommends texlive-latex-recommended texlive-publishers texlive-fonts-recommended latexmk)
+	@command -v latexmk >/dev/null || { echo "latexmk is missing: apt-get install --no-install-recommends texlive-latex-recommended texlive-publishers texlive-fonts-recommended latexmk"; exit 2; }
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet main.tex
 
 test: $(STAMP) ## run the test suite (offline) and the linter
 	$(PY) -m ruff check miners analysis tests

@@ -1,7 +1,5 @@
-"""``python -m analysis``: the analysis stage (tables and paper macros from results/)."""
+"""``python -m analysis <command>``: see :mod:`analysis.cli`."""
 
-import sys
+from analysis.cli import main
 
-print("analysis: not built yet: it reads results/*.csv once mining has published them "
-      "(see the open issue on the study's analysis)", file=sys.stderr)
-raise SystemExit(0)
+raise SystemExit(main())

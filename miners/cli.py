@@ -94,6 +94,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["markdown", "latex"], default="markdown")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of standard output")
 
+    p = sub.add_parser("rerun", help="re-execute sampled projects K times per condition in a sandbox; variance of their metrics")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="mined corpus (results/corpus.csv)")
+    p.add_argument("--features", type=Path, default=None, help="repo_features.csv (default: next to --corpus)")
+    p.add_argument("--clones", type=Path, default=Path("data/clones"), help="folder of the mined checkouts")
+    p.add_argument("--sample", type=int, default=40, help="repositories drawn by the seeded stratified sample (0: none)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the sample (default 2026, the protocol's)")
+    p.add_argument("--repos", default="", help="owner/name,... to rerun as well (picked_by=explicit)")
+    p.add_argument("--project-dirs", type=Path, nargs="*", default=None,
+                   help="local project folders instead of the corpus (repository id = folder name)")
+    p.add_argument("--runs", type=_positive, default=5, help="runs per condition (default 5)")
+    p.add_argument("--timeout", type=float, default=900.0, help="wall-clock limit per run in seconds (default 900)")
+    p.add_argument("--conditions", default="as_written,seeds_forced", help="comma-separated: as_written,seeds_forced")
+    p.add_argument("--jobs", type=_positive, default=1, help="projects run in parallel (default 1)")
+    p.add_argument("--memory-mb", type=_positive, default=12288, help="address-space limit per run, MiB")
+    p.add_argument("--threads", type=_positive, default=1, help="threads of numeric libraries (OMP etc.)")
+    p.add_argument("--wheels", type=Path, default=Path("/opt/wheels"), help="folder of local wheels (CPU torch)")
+    p.add_argument("--work", type=Path, default=Path("data/rerun"), help="records, environments and run folders")
+    p.add_argument("--out", type=Path, default=Path("results"), help="where the CSVs go")
+    p.add_argument("--no-skip", action="store_true", help="execute every run even after a failure that repeats")
+    p.add_argument("--cache", type=Path, default=None, help="package cache shared by the projects (default: uv's own)")
+    p.add_argument("--python-env", type=Path, default=None,
+                   help="use this existing environment (a venv prefix) for every project instead of building one")
+    p.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
+    p.add_argument("--no-progress", action="store_true")
+
     p = sub.add_parser("bench", help="scanner throughput against ast and libcst baselines")
     p.add_argument("corpus", type=Path, help="a folder of repository work trees (each subfolder is one repository)")
     p.add_argument("--max-files", type=int, default=0, help="use at most this many files for the parser baselines (0: all)")
@@ -101,6 +126,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-qnp", action="store_true", help="skip the slow QualifiedNameProvider baseline")
     p.add_argument("--repeat", type=_positive, default=2, help="runs per timing; the minimum is reported (default 2)")
     return parser
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from miners import rerun
+    from miners.scan import UsageError
+
+    conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
+    bad = [c for c in conditions if c not in rerun.CONDITIONS]
+    if bad or not conditions:
+        raise UsageError(f"--conditions: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(rerun.CONDITIONS)}")
+    try:
+        if args.project_dirs:
+            projects = rerun.local_projects(args.project_dirs)
+        else:
+            features = args.features or args.corpus.parent / "repo_features.csv"
+            for f in (args.corpus, features):
+                if not f.exists():
+                    raise UsageError(f"{f} not found: run `make mine` first, or give --project-dirs")
+            explicit = [n.strip() for n in args.repos.split(",") if n.strip()]
+            projects = rerun.sample(args.corpus, features, args.clones, args.sample, args.seed, explicit)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    missing = [p.repo for p in projects if not p.root.is_dir()]
+    if missing:
+        raise UsageError(f"{len(missing)} checkout(s) missing under {args.clones} (e.g. {missing[0]}): run `make mine` first")
+    cfg = rerun.Config(work=args.work.resolve(), runs=args.runs, conditions=conditions, timeout=args.timeout,
+                       memory_mb=args.memory_mb, threads=args.threads, jobs=args.jobs,
+                       wheels=args.wheels if args.wheels.is_dir() else None, skip_repeating=not args.no_skip,
+                       unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache, python_env=args.python_env)
+    from miners.sandbox import NoSandbox
+
+    try:
+        rerun.rerun(projects, cfg, progress=not args.no_progress)
+    except NoSandbox as exc:
+        raise UsageError(str(exc)) from None
+    for row in rerun.publish(projects, cfg, args.out):
+        print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
+              f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             except FileNotFoundError as exc:
                 raise UsageError(str(exc)) from None
             return 0
+        if args.command == "rerun":
+            return _rerun(args)
         if args.command == "codebook":
             from miners.codebook import render
 

@@ -97,13 +97,23 @@ def _records_dir(work: Path) -> Path:
     return work / "repos"
 
 
+def _finished(path: Path) -> bool:
+    """A task is finished when its record exists, parses and was made by this miner version
+    (a record left by an older miner, or a torn write, is redone; the clone is reused)."""
+    try:
+        record = json.loads(path.read_text())
+        return "scanned" in record and record.get("miner_version") == MINER_VERSION
+    except (OSError, ValueError):
+        return False
+
+
 def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, progress: bool) -> None:
     """Run the tasks not yet recorded; record each result as soon as it arrives."""
     from tqdm import tqdm
 
     records = _records_dir(work)
     records.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if not (records / f"{clone_dir_name(t.full_name)}.json").exists()]
+    todo = [t for t in tasks if not _finished(records / f"{clone_dir_name(t.full_name)}.json")]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
 

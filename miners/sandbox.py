@@ -92,9 +92,12 @@ def visible_under_tmp() -> list[Path]:
     return sorted(p for p in paths if p.is_relative_to("/tmp"))
 
 
-def command(argv: list[str], run_dir: Path, cwd: Path, kind: str) -> list[str]:
+def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tuple[Path, ...] = ()) -> list[str]:
+    """The sandboxing command line; ``read_only`` host paths stay visible (read-only) even when
+    they lie under the private /tmp (a project's environment, say)."""
     if kind == "bwrap":
-        keep = [a for p in visible_under_tmp() for a in ("--ro-bind", str(p), str(p))]
+        extra = sorted({*visible_under_tmp(), *(Path(p).resolve() for p in read_only if Path(p).resolve().is_relative_to("/tmp"))})
+        keep = [a for p in extra for a in ("--ro-bind", str(p), str(p))]
         return ["bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
                 "--bind", str(run_dir), str(run_dir), "--chdir", str(cwd), *argv]
@@ -105,7 +108,8 @@ def command(argv: list[str], run_dir: Path, cwd: Path, kind: str) -> list[str]:
 
 
 def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits = Limits(),
-        extra_env: dict[str, str] | None = None, unsafe_no_sandbox: bool = False, tail: int = 4000) -> Outcome:
+        extra_env: dict[str, str] | None = None, unsafe_no_sandbox: bool = False, tail: int = 4000,
+        read_only: tuple[Path, ...] = ()) -> Outcome:
     """Run ``argv`` sandboxed in ``run_dir`` (writable); ``cwd`` must lie inside it."""
     run_dir = Path(run_dir).resolve()
     cwd = Path(cwd or run_dir).resolve()
@@ -114,7 +118,7 @@ def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits 
         raise NoSandbox("no sandbox is available (install bubblewrap: apt-get install bubblewrap); "
                         "pass --unsafe-no-sandbox to run untrusted code without one")
     env = environment(run_dir, limits, extra_env)
-    cmd = command(argv, run_dir, cwd, kind or "none")
+    cmd = command(argv, run_dir, cwd, kind or "none", read_only)
     memory = limits.memory_mb * 1024 * 1024
 
     def limit() -> None:

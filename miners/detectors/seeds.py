@@ -165,6 +165,7 @@ KEYWORD_SEED_PACKAGES = frozenset({
     "keras", "torch", "jax", "optuna", "hyperopt", "transformers", "datasets", "gensim",
     "statsmodels", "imblearn", "umap", "hdbscan", "surprise", "prophet", "pycaret", "h2o",
     "autogluon", "flaml", "sentence_transformers", "torchvision", "ray", "skopt", "tpot",
+    "networkx",
 })
 
 DETECTS = [
@@ -190,6 +191,8 @@ DETECTS = [
             "sklearn.ensemble.RandomForestClassifier", "framework=sklearn;keyword=random_state;value=42"),
     Example("X_tr, X_te = train_test_split(X, random_state=SEED)", "train_test_split", "framework=unresolved;keyword=random_state;value=expr:SEED"),
     Example("import xgboost as xgb\nm = xgb.XGBClassifier(seed=1)", "xgboost.XGBClassifier", "framework=xgboost;keyword=seed;value=1"),
+    Example("import networkx as nx\npos = nx.spring_layout(g, seed=42)", "networkx.spring_layout",
+            "framework=networkx;keyword=seed;value=42"),
     Example("import torch\ng = torch.Generator()\ng.manual_seed(0)", "torch.Generator.manual_seed", "framework=torch;value=0"),
     Example("import numpy as np\n%time np.random.seed(1)", "numpy.random.seed", notebook=True),
 ]

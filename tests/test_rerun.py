@@ -1,0 +1,318 @@
+"""The rerun harness on fixture projects we wrote (tests/fixtures/rerun), with real sandboxed
+processes, a real MLflow file store, a real Jupyter kernel and a real HTTP server."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import importlib.metadata
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from miners import entrypoint, projenv, rerun, sandbox, variance
+from miners.csvio import read_csv
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
+pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
+GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook"]
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        h.update(p.relative_to(root).as_posix().encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def outbound_ip() -> str:
+    """This host's non-loopback address (no packet is sent), else 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+class Counting(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        Counting.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"data")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run the CLI once over the fixture group: 2 runs per condition, the test environment."""
+    base = tmp_path_factory.mktemp("rerun")
+    projects = base / "projects"
+    for name in GROUP:
+        shutil.copytree(FIXTURES / name, projects / name)
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (projects / "network" / "url.txt").write_text(f"http://{outbound_ip()}:{server.server_address[1]}/data.csv")
+    escape = base / "escaped.txt"
+    inside_clone = projects / "outside" / "written-by-run.txt"
+    (projects / "outside" / "targets.txt").write_text(f"{escape}\n{inside_clone}\n")
+    before = {name: tree_digest(projects / name) for name in GROUP}
+    out, work = base / "out", base / "work"
+    cmd = [sys.executable, "-m", "miners", "rerun", "--project-dirs", *[str(projects / n) for n in GROUP],
+           "--python-env", sys.prefix, "--runs", "2", "--timeout", "120", "--jobs", "2", "--work", str(work),
+           "--out", str(out), "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    runs = read_csv(out / "reruns.csv")
+    return {"out": out, "work": work, "cmd": cmd, "projects": projects, "before": before, "escape": escape,
+            "inside_clone": inside_clone, "runs": {(r["repo"], r["condition"], int(r["run"])): r for r in runs},
+            "repos": {(r["repo"], r["condition"]): r for r in read_csv(out / "rerun_repos.csv")},
+            "metrics": read_csv(out / "rerun_metrics.csv"), "params": read_csv(out / "rerun_params.csv"),
+            "variance": read_csv(out / "variance.csv"), "stdout": proc.stdout}
+
+
+def test_seeded_project_is_identical_in_both_conditions(harness: dict) -> None:
+    for cond in rerun.CONDITIONS:
+        assert harness["repos"][("seeded", cond)]["verdict"] == "identical"
+        assert [harness["runs"][("seeded", cond, k)]["status"] for k in (1, 2)] == ["ok", "ok"]
+    loss = [m for m in harness["metrics"] if m["repo"] == "seeded" and m["key"] == "loss" and m["run"] == "1"
+            and m["condition"] == "as_written"]
+    assert [(m["step"], m["value"], m["is_last"]) for m in loss] == [("0", "1.0", "false"), ("1", "0.5", "false"),
+                                                                     ("2", "0.3333333333333333", "true")]
+    assert {(p["key"], p["value"]) for p in harness["params"] if p["repo"] == "seeded"} == {("seed", "7")}
+
+
+def test_unseeded_metric_varies_as_written_and_not_with_seeds_forced(harness: dict) -> None:
+    assert harness["repos"][("unseeded", "as_written")]["verdict"] == "varying"
+    assert harness["repos"][("unseeded", "seeds_forced")]["verdict"] == "identical"
+    rows = {(v["condition"], v["key"]): v for v in harness["variance"] if v["repo"] == "unseeded"}
+    assert rows[("as_written", "noise")]["identical"] == "false"
+    assert float(rows[("as_written", "noise")]["range"]) > 0
+    assert rows[("as_written", "constant")]["identical"] == "true"
+
+
+def test_crash_is_recorded_with_its_exception_and_partial_metrics(harness: dict) -> None:
+    row = harness["runs"][("crashing", "as_written", 1)]
+    assert (row["status"], row["exception"], row["exit_code"]) == ("crashed", "ValueError", "1")
+    assert "the model diverged" in row["reason"]
+    assert row["metrics_logged"] == "1"
+    assert harness["repos"][("crashing", "as_written")]["verdict"] == "not_judged"
+
+
+def test_network_attempt_is_blocked_and_never_reaches_the_server(harness: dict) -> None:
+    row = harness["runs"][("network", "as_written", 1)]
+    assert row["status"] == "network_blocked", row
+    assert Counting.hits == []
+    # a failure that repeats: run 2 is recorded, not executed
+    second = harness["runs"][("network", "as_written", 2)]
+    assert (second["status"], second["attempted"]) == ("network_blocked", "false")
+
+
+def test_writes_outside_the_run_folder_do_not_escape_and_the_clone_is_untouched(harness: dict) -> None:
+    assert harness["runs"][("outside", "as_written", 1)]["status"] == "ok"
+    assert not harness["escape"].exists()
+    assert not harness["inside_clone"].exists()
+    for name in GROUP:
+        assert tree_digest(harness["projects"] / name) == harness["before"][name], name
+
+
+def test_hard_coded_tracking_uri_is_redirected_and_metrics_still_captured(harness: dict) -> None:
+    row = harness["runs"][("hardcoded", "as_written", 1)]
+    assert row["status"] == "ok"
+    assert "http://localhost:5000" in row["tracking_redirect"]
+    assert "databricks" in row["tracking_redirect"]
+    keys = {m["key"] for m in harness["metrics"] if m["repo"] == "hardcoded"}
+    assert keys == {"rmse", "rmse_client"}
+
+
+def test_working_directory_switches_to_the_entry_folder_after_file_not_found(harness: dict) -> None:
+    row = harness["runs"][("subdir_data", "as_written", 1)]
+    assert row["status"] == "ok"
+    assert row["cwd"] == "entry_dir"
+    assert "FileNotFoundError" in row["cwd_reason"]
+    assert harness["runs"][("subdir_data", "as_written", 2)]["cwd"] == "entry_dir"
+
+
+def test_notebook_project_runs_on_a_real_kernel(harness: dict) -> None:
+    row = harness["runs"][("notebook", "as_written", 1)]
+    assert (row["entry_kind"], row["entry"], row["status"]) == ("notebook", "analysis.ipynb", "ok")
+    assert harness["repos"][("notebook", "as_written")]["verdict"] == "identical"
+
+
+def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:
+    for row in harness["runs"].values():
+        assert row["env_source"] == "given" and row["env_fingerprint"]
+        assert row["threads"] == "1" and row["timeout_s"] == "120.0"
+        if row["attempted"] == "true":
+            assert row["sandbox"] in ("bwrap", "unshare")
+    funnel = read_csv(harness["out"] / "rerun_funnel.csv")
+    first = [r for r in funnel if r["condition"] == "as_written"]
+    assert [r["stage"] for r in first] == ["sampled", "entry found", "installed", "ran", "logged metrics",
+                                           "judged", "reproduced"]
+    assert first[0]["repositories"] == str(len(GROUP))
+
+
+def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) -> None:
+    before = {p.name: p.read_bytes() for p in harness["out"].glob("*.csv")}
+    records = {p: p.stat().st_mtime_ns for p in (harness["work"] / "records").rglob("*-*.json")}
+    proc = subprocess.run(harness["cmd"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert {p: p.stat().st_mtime_ns for p in records} == records
+    assert {p.name: p.read_bytes() for p in harness["out"].glob("*.csv")} == before
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    cfg = rerun.Config(work=tmp_path / "w", runs=2, conditions=("as_written",), timeout=6,
+                       python_env=Path(sys.prefix))
+    project = rerun.local_projects([FIXTURES / "sleeper"])
+    rerun.rerun(project, cfg, progress=False)
+    rerun.publish(project, cfg, tmp_path / "o")
+    rows = read_csv(tmp_path / "o" / "reruns.csv")
+    assert [(r["status"], r["attempted"]) for r in rows] == [("timeout", "true"), ("timeout", "false")]
+    assert float(rows[0]["seconds"]) < 30
+    left = subprocess.run(["pgrep", "-f", "time.sleep\\(120\\)"], capture_output=True, text=True, check=False)
+    assert left.stdout.strip() == ""
+
+
+def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) -> None:
+    project = tmp_path / "mlproject"
+    shutil.copytree(FIXTURES / "mlproject", project)
+    template = (project / "python_env.yaml.in").read_text()
+    (project / "python_env.yaml").write_text(template.replace("{mlflow}", importlib.metadata.version("mlflow")))
+    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120)
+    projects = rerun.local_projects([project])
+    rerun.rerun(projects, cfg, progress=False)
+    rerun.publish(projects, cfg, tmp_path / "o")
+    row = read_csv(tmp_path / "o" / "reruns.csv")[0]
+    env = read_csv(tmp_path / "o" / "rerun_environments.csv")[0]
+    assert (env["env_source"], env["env_status"], env["python_required"]) == ("python_env", "installed", "3.11")
+    assert (row["entry_kind"], row["entry"], row["status"]) == ("mlproject", "python src/train.py --alpha 0.5", "ok"), row
+    assert read_csv(tmp_path / "o" / "rerun_params.csv")[0]["value"] == "0.5"
+    assert float(read_csv(tmp_path / "o" / "rerun_metrics.csv")[0]["value"]) == 1.0
+    lock = (tmp_path / "o" / "rerun_locks" / "mlproject.txt").read_text()
+    assert f"mlflow=={importlib.metadata.version('mlflow')}" in lock
+
+
+def test_refuses_without_a_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "available", lambda: None)
+    cfg = rerun.Config(work=tmp_path / "w", runs=1, python_env=Path(sys.prefix))
+    with pytest.raises(sandbox.NoSandbox, match="--unsafe-no-sandbox"):
+        rerun.rerun(rerun.local_projects([FIXTURES / "seeded"]), cfg, progress=False)
+
+
+# ------------------------------------------------------------------- pure parts, known answers
+
+
+def _outcome(code: int | None, stderr: str = "", timed_out: bool = False) -> sandbox.Outcome:
+    return sandbox.Outcome(code, timed_out, 1.0, "", stderr, "bwrap")
+
+
+@pytest.mark.parametrize(("outcome", "exc", "network", "metrics", "status", "exception"), [
+    (_outcome(None, timed_out=True), None, [], 0, "timeout", ""),
+    (_outcome(0), None, [], 3, "ok", ""),
+    (_outcome(0), None, [], 0, "no_metrics", ""),
+    (_outcome(1), {"class": "ModuleNotFoundError", "message": "No module named 'x'"}, [], 0, "import_error",
+     "ModuleNotFoundError"),
+    (_outcome(1), {"class": "FileNotFoundError", "message": "data.csv"}, [], 0, "data_missing", "FileNotFoundError"),
+    (_outcome(1, "Traceback...\nOSError: [Errno 2] No such file or directory: 'x'"), None, [], 0, "data_missing",
+     "OSError"),
+    (_outcome(1), {"class": "URLError", "message": "<urlopen error [Errno -3]>"}, ["resolve example.com"], 0,
+     "network_blocked", "URLError"),
+    (_outcome(1, "requests.exceptions.ConnectionError: Max retries exceeded"), None, [], 0, "network_blocked",
+     "ConnectionError"),
+    (_outcome(1), {"class": "KeyError", "message": "'a'"}, [], 0, "crashed", "KeyError"),
+    (_outcome(-9), None, [], 0, "crashed", "SIGKILL"),
+    (_outcome(2, "usage: error"), None, [], 0, "crashed", "exit code 2"),
+])
+def test_classify(outcome: sandbox.Outcome, exc: dict | None, network: list[str], metrics: int, status: str,
+                  exception: str) -> None:
+    assert rerun.classify(outcome, exc, network, metrics)[:2] == (status, exception)
+
+
+def test_key_stats_known_answers() -> None:
+    s = variance.key_stats([1.0, 2.0, 3.0], 3)
+    assert (s["mean"], s["std"], s["range"], s["rel_range"], s["cv"]) == (2.0, 1.0, 2.0, 1.0, 0.5)
+    assert not s["identical"] and not s["within_1e-9"]
+    near = variance.key_stats([1.0, 1.0 + 1e-12], 2)
+    assert (near["identical"], near["within_1e-9"], near["within_1e-6"]) == (False, True, True)
+    same = variance.key_stats([0.5, 0.5], 3)  # a run did not log the key: not identical across ok runs
+    assert same["identical"] is False
+    assert variance.key_stats([0.0, 1.0], 2)["rel_range"] == 2.0  # range 1 over mean 0.5
+    assert variance.key_stats([-1.0, 1.0], 2)["rel_range"] is None
+
+
+def test_verdicts_and_timing_keys() -> None:
+    runs = [{"repo": "r", "condition": "as_written", "run": k, "status": "ok"} for k in (1, 2)]
+    metrics = [{"repo": "r", "condition": "as_written", "run": k, "key": key, "value": v, "is_last": True}
+               for k, vals in ((1, {"acc": 0.9, "fit_time": 1.0}), (2, {"acc": 0.9, "fit_time": 2.0}))
+               for key, v in vals.items()]
+    rows = variance.variance(runs, metrics, {"r": {"acc": 0.8}})
+    by_key = {r["key"]: r for r in rows}
+    assert by_key["fit_time"]["timing"] and not by_key["acc"]["timing"]
+    assert by_key["acc"]["original_value"] == 0.8
+    assert by_key["acc"]["diff_to_original"] == pytest.approx(0.1)
+    verdict = variance.verdicts(runs, rows, {"r": {"full_name": "o/r"}}, ["as_written", "seeds_forced"])
+    assert [(v["condition"], v["verdict"]) for v in verdict] == [("as_written", "identical"),
+                                                                 ("seeds_forced", "not_judged")]
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_entry_ranking(tmp_path: Path) -> None:
+    body = "import mlflow\nmlflow.log_metric('a', 1)\n"
+    root = _write(tmp_path / "p", {
+        "a/eval.py": body * 5,
+        "b/train.py": body,
+        "c/run_all.py": body + "if __name__ == '__main__':\n    pass\n",
+        "tests/test_x.py": body * 9,
+        "nb.ipynb": '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+    })
+    assert entrypoint.choose(root).path == "c/run_all.py"  # the guard wins over the name and the count
+    (root / "c/run_all.py").unlink()
+    assert entrypoint.choose(root).path == "b/train.py"  # then the name hint
+    (root / "b/train.py").unlink()
+    assert entrypoint.choose(root).path == "a/eval.py"  # then the count; tests never qualify
+    (root / "MLproject").write_text("entry_points:\n  main:\n    parameters:\n      x: {type: float}\n"
+                                    "    command: python a/eval.py {x}\n")
+    entry = entrypoint.choose(root)
+    assert entry.kind == "script" and "has no default" in entry.reason
+
+
+def test_declared_environment_sources(tmp_path: Path) -> None:
+    conda = _write(tmp_path / "conda", {"MLproject": "conda_env: conda.yaml\nentry_points: {}\n", "conda.yaml":
+                   "dependencies:\n  - python=3.8\n  - pytorch=1.13\n  - cudatoolkit=11.3\n  - scikit-learn\n"
+                   "  - pip:\n    - mlflow==2.1.1\n"})
+    assert projenv.declared(conda, "MLproject") == (
+        "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], ["cudatoolkit=11.3"], "3.8")
+    reqs = _write(tmp_path / "reqs", {"requirements.txt": "pandas>=2\n-e .\ngit+https://x/y.git\nnumpy==1.26.4\n",
+                                      "requirements-dev.txt": "pytest\n"})
+    assert projenv.declared(reqs) == ("requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
+    inferred = _write(tmp_path / "inf", {"main.py": "import os, sklearn.linear_model\nimport cv2\nfrom helpers import x\n",
+                                         "helpers.py": "import numpy\n"})
+    assert projenv.declared(inferred) == ("inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
+
+
+def test_failing_requirement_is_named() -> None:
+    err = ("  x No solution found when resolving dependencies:\n  Because numpy==1.19.5 has no wheels with a matching "
+           "Python ABI tag and you require numpy==1.19.5, we can conclude that your requirements are unsatisfiable.")
+    assert projenv.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
+    assert projenv.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
+        "pycocotools==2.0.2"
