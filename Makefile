@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun analysis validate figures paper datapackage
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun analysis validate figures paper datapackage study
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -33,12 +33,18 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP) ## build the virtual environment (.venv) from requirements.lock
 
-demo: $(STAMP) ## run the study on the bundled offline sample corpus (study/sample-corpus)
+demo: $(STAMP) ## the whole study on the bundled offline sample corpus: mine, rerun, analysis, figures, demo PDF (data/demo/)
 	$(PY) -m miners demo-mirrors $(SAMPLE) --out $(DEMO_OUT)
 	$(PY) -m miners mine --protocol study/protocol.toml --frame $(DEMO_OUT)/frame.csv --work $(DEMO_OUT)/work \
 		--results $(DEMO_OUT)/results --jobs $(JOBS) --repin \
 		--url-template 'file://$(CURDIR)/$(DEMO_OUT)/mirrors/{owner}+{name}.git'
 	$(PY) -m miners summary $(DEMO_OUT)/results
+	$(PY) -m miners rerun --corpus $(DEMO_OUT)/results/corpus.csv --clones $(DEMO_OUT)/work/clones --sample 100 \
+		--runs 2 --timeout 300 --jobs $(JOBS) --work $(DEMO_OUT)/rerun --out $(DEMO_OUT)/results --no-progress
+	$(MAKE) --no-print-directory study RESULTS=$(DEMO_OUT)/results PAPER=$(DEMO_OUT)/paper
+	@if command -v latexmk >/dev/null; then $(MAKE) --no-print-directory paper PAPER=$(DEMO_OUT)/paper \
+		&& echo "demo paper: $(DEMO_OUT)/paper/main.pdf"; \
+	else echo "demo: latexmk is missing, so no demo PDF (TeX Live: see 'make help' paper)"; fi
 
 frame: $(STAMP) ## rebuild study/frame.csv from the shared sampling frame (../shared/corpus/candidates.csv)
 	$(PY) -m miners frame --from ../shared/corpus/candidates.csv --out study/frame.csv
@@ -54,24 +60,31 @@ rerun: $(STAMP) ## re-execute sampled projects K times per condition in a sandbo
 	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
 		--runs $(or $(RUNS),5) --out results --work data/rerun --jobs $(JOBS) $(RERUN_ARGS)
 
+RESULTS ?= results
+PAPER ?= paper
+
 analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv and paper/generated/*.tex (every number of the paper)
-	$(PY) -m analysis stats --results results --tables results/tables --generated paper/generated
-	$(PY) -m analysis rq5 --results results --tables results/tables --generated paper/generated
-	$(PY) -m analysis validate --labels study/validation --results results --tables results/tables --generated paper/generated
-	$(PY) -m analysis datapackage --results results
+	$(PY) -m miners codebook --format latex --out $(PAPER)/generated/codebook.tex
+	$(PY) -m analysis stats --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
+	$(PY) -m analysis rq5 --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
+	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
+	$(PY) -m analysis datapackage --results $(RESULTS)
 
 validate: $(STAMP) ## precision and recall of the detectors against the blind hand labels in study/validation/
-	$(PY) -m analysis validate --labels study/validation --results results --tables results/tables --generated paper/generated
+	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
 
 figures: $(STAMP) ## execute notebooks/NN-*.ipynb headlessly -> paper/figures/*.pdf and *.png
-	$(PY) -m analysis figures --results results --notebooks notebooks --out paper/figures
+	$(PY) -m analysis figures --results $(RESULTS) --notebooks notebooks --out $(PAPER)/figures
 
 datapackage: $(STAMP) ## results/datapackage.json (Frictionless) and its validation
-	$(PY) -m analysis datapackage --results results
+	$(PY) -m analysis datapackage --results $(RESULTS)
+
+study: analysis figures ## analysis + figures (RESULTS=..., PAPER=... to build elsewhere, e.g. the demo)
+	@if [ "$(PAPER)" != "paper" ]; then mkdir -p $(PAPER) && cp -r paper/main.tex paper/refs.bib paper/sections $(PAPER)/; fi
 
 paper: ## build paper/main.pdf with latexmk (TeX Live: apt-get install --no-install-recommends texlive-latex-recommended texlive-publishers texlive-fonts-recommended latexmk)
 	@command -v latexmk >/dev/null || { echo "latexmk is missing: apt-get install --no-install-recommends texlive-latex-recommended texlive-publishers texlive-fonts-recommended latexmk"; exit 2; }
-	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet main.tex
+	cd $(PAPER) && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet main.tex
 
 test: $(STAMP) ## run the test suite (offline) and the linter
 	$(PY) -m ruff check miners analysis tests

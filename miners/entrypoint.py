@@ -8,7 +8,9 @@ Definition (the ranking, first match wins; the reason is recorded):
    that has no default cannot run as written and falls through to rule 2 (reason recorded).
 2. ``script``: a ``.py`` file that starts an MLflow run, logs metrics or turns on autolog
    (``mlflow.start_run``, ``log_metric(s)``, ``autolog``, found by the static detectors).
-   Ranked by: has an ``if __name__ == "__main__"`` guard; its file name contains ``train``,
+   Ranked by: does work when executed (a ``__main__`` guard, or a top-level statement with a
+   call other than imports, definitions and configuration assignments; a module of functions
+   only ranks last); has an ``if __name__ == "__main__"`` guard; its file name contains ``train``,
    ``main`` or ``run``; more tracking call sites; shallower path; then path order. Test files
    (``test_*.py``, ``*_test.py``, ``tests/``), ``setup.py`` and ``conftest.py`` never qualify.
 3. ``notebook``: a ``.ipynb`` that logs metrics, starts a run or turns on autolog, ranked by
@@ -66,6 +68,30 @@ def _tracking_calls(sites: list[list[Any]]) -> tuple[int, bool]:
     tracking = [s for s in sites if s[3] == "tracking"]
     starts = any(str(s[4]).startswith("mlflow.") and str(s[4]).endswith(STARTS) for s in tracking)
     return len(tracking), starts
+
+
+def _runs_something(source: str) -> bool:
+    """Whether the module does work when executed: a ``__main__`` guard, or a top-level
+    statement other than imports, definitions and plain assignments that contains a call."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    quiet = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in tree.body:
+        if isinstance(node, quiet):
+            continue
+        if isinstance(node, ast.Assign | ast.AnnAssign) and not any(
+                isinstance(n, ast.Call) and not _is_config_call(n) for n in ast.walk(node)):
+            continue
+        if any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            return True
+    return False
+
+
+def _is_config_call(node: ast.Call) -> bool:
+    name = ast.unparse(node.func)
+    return name.endswith(("getenv", "environ.get", "getLogger", "Path", "dirname", "join", "abspath"))
 
 
 def _has_main_guard(source: str) -> bool:
@@ -137,8 +163,10 @@ def code_candidates(root: Path) -> list[dict[str, Any]]:
         calls, starts = _tracking_calls(result["sites"])
         if not starts:
             continue
-        guard = cand.kind == "py" and _has_main_guard(data.decode("utf-8", "replace"))
-        out.append({"path": cand.path, "kind": cand.kind, "calls": calls, "guard": guard})
+        text = data.decode("utf-8", "replace")
+        guard = cand.kind == "py" and _has_main_guard(text)
+        runs = cand.kind != "py" or guard or _runs_something(text)
+        out.append({"path": cand.path, "kind": cand.kind, "calls": calls, "guard": guard, "runs": runs})
     return out
 
 
@@ -153,10 +181,11 @@ def choose(root: Path) -> Entry:
     notebooks = [c for c in cands if c["kind"] == "ipynb"]
     prefix = f"{why_not}; " if why_not != "no MLproject file" else ""
     if scripts:
-        best = min(scripts, key=lambda c: (not c["guard"], not NAME_HINT.search(PurePosixPath(c["path"]).name),
+        best = min(scripts, key=lambda c: (not c["runs"], not c["guard"], not NAME_HINT.search(PurePosixPath(c["path"]).name),
                                            -c["calls"], c["path"].count("/"), c["path"]))
         why = (f"{prefix}script of {len(scripts)} that start a run or log metrics: "
                f"{'__main__ guard, ' if best['guard'] else 'no guard, '}"
+               f"{'' if best['runs'] else 'only definitions (nothing runs at top level), '}"
                f"{'name hint, ' if NAME_HINT.search(PurePosixPath(best['path']).name) else ''}"
                f"{best['calls']} tracking call(s)")
         return with_cwd(root, Entry("script", best["path"], ("python", best["path"]),
@@ -224,5 +253,20 @@ def _replace(entry: Entry, **changes: str) -> Entry:
 
 def argv_for(entry: Entry, cwd: str, python: str) -> list[str]:
     """The command line of a script entry run from ``cwd`` (root|entry_dir)."""
+    if len(entry.command) == 3 and entry.command[1] == "-m":
+        return [python, "-m", entry.command[2]]
     script = entry.path if cwd == "root" else PurePosixPath(entry.path).name
     return [python, script]
+
+
+def as_module(root: Path, entry: Entry) -> Entry | None:
+    """The entry run as a module (``python -m a.b.c`` from the root) when its folder is a
+    package, for scripts written with relative imports; else None."""
+    folder = PurePosixPath(entry.path).parent
+    if entry.kind != "script" or folder.as_posix() == "." or not (root / folder / "__init__.py").exists():
+        return None
+    dotted = ".".join(PurePosixPath(entry.path).with_suffix("").parts)
+    from dataclasses import replace
+
+    return replace(entry, command=("python", "-m", dotted), cwd="root",
+                   cwd_reason="run as module from the root after a relative-import error")

@@ -22,6 +22,10 @@ Definitions.
   ``import_error``, ``data_missing``, ``network_blocked`` or ``timeout`` (failures that repeat),
   its remaining runs are not executed and are recorded with the same status,
   ``attempted=false`` and the reason (``--no-skip`` executes them all).
+* Import path: the run's copy of the repository (and its ``src/``) is on ``PYTHONPATH``, as
+  after ``pip install -e .``; when run 1 of a script inside a package fails with a relative-import
+  error, it is repeated once as ``python -m package.module`` from the root, kept if that gets
+  further (``cwd_reason`` says so).
 * Working directory: as chosen by :mod:`miners.entrypoint`; when run 1 fails with a
   ``FileNotFoundError`` from the root and the entry lives in a sub-folder, run 1 is repeated once
   from that folder and, if that gets further, the folder is kept (``cwd_reason`` says so).
@@ -253,8 +257,10 @@ def execute(project: Project, entry: entrypoint.Entry, env: projenv.EnvResult, c
         argv = [python, str(run_dir / "capture" / "_mining_notebook.py"), nb, str(run_dir / "executed.ipynb")]
     else:
         argv = entrypoint.argv_for(entry, entry.cwd, python)
+    # the project's own modules importable as after `pip install -e .` (root, and src/ if any)
+    pythonpath = [run_dir / "capture", proj] + ([proj / "src"] if (proj / "src").is_dir() else [])
     extra = {"PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": str(venv),
-             "PYTHONPATH": str(run_dir / "capture"), "MLFLOW_TRACKING_URI": store.as_uri(),
+             "PYTHONPATH": ":".join(str(p) for p in pythonpath), "MLFLOW_TRACKING_URI": store.as_uri(),
              "MINING_STORE_URI": store.as_uri(), "MINING_RUN_DIR": str(run_dir), "GIT_PYTHON_REFRESH": "quiet",
              "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
              "MLFLOW_ALLOW_FILE_STORE": "true"}
@@ -322,6 +328,13 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
                            "reason": f"not executed: run 1 ended {st} ({why[:200]}), a failure that repeats"}}
         else:
             rec = execute(project, entry, env, condition, k, cfg)
+            module = entrypoint.as_module(project.root, entry) if k == 1 else None
+            if module is not None and rec["row"]["status"] == "import_error" and "relative import" in rec["row"]["reason"]:
+                retry = execute(project, module, env, condition, k, cfg)
+                if retry["row"]["status"] != "import_error":
+                    entry, rec = module, retry
+                    _save_entry(cfg, project, entry)
+                    base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
             if (k == 1 and rec["row"]["status"] == "data_missing" and entry.cwd == "root" and entry.folder
                     and entry.kind != "mlproject"):
                 moved = replace(entry, cwd="entry_dir",

@@ -21,7 +21,8 @@ from miners.csvio import read_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
-GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook"]
+GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook",
+         "package_entry"]
 
 
 def tree_digest(root: Path) -> str:
@@ -145,6 +146,13 @@ def test_working_directory_switches_to_the_entry_folder_after_file_not_found(har
     assert row["cwd"] == "entry_dir"
     assert "FileNotFoundError" in row["cwd_reason"]
     assert harness["runs"][("subdir_data", "as_written", 2)]["cwd"] == "entry_dir"
+
+
+def test_script_with_relative_imports_is_retried_as_a_module(harness: dict) -> None:
+    row = harness["runs"][("package_entry", "as_written", 1)]
+    assert row["status"] == "ok", row
+    assert "run as module" in row["cwd_reason"]
+    assert harness["runs"][("package_entry", "as_written", 2)]["status"] == "ok"
 
 
 def test_notebook_project_runs_on_a_real_kernel(harness: dict) -> None:
@@ -284,6 +292,7 @@ def test_entry_ranking(tmp_path: Path) -> None:
         "b/train.py": body,
         "c/run_all.py": body + "if __name__ == '__main__':\n    pass\n",
         "tests/test_x.py": body * 9,
+        "lib/tracking_utils.py": "import mlflow\ndef log(v):\n" + "    mlflow.log_metric('a', v)\n" * 9,
         "nb.ipynb": '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
     })
     assert entrypoint.choose(root).path == "c/run_all.py"  # the guard wins over the name and the count
@@ -291,6 +300,10 @@ def test_entry_ranking(tmp_path: Path) -> None:
     assert entrypoint.choose(root).path == "b/train.py"  # then the name hint
     (root / "b/train.py").unlink()
     assert entrypoint.choose(root).path == "a/eval.py"  # then the count; tests never qualify
+    (root / "a/eval.py").unlink()
+    entry = entrypoint.choose(root)  # a module of functions only still qualifies, last, and says so
+    assert entry.path == "lib/tracking_utils.py" and "only definitions" in entry.reason
+    (root / "a/eval.py").write_text(body * 5)
     (root / "MLproject").write_text("entry_points:\n  main:\n    parameters:\n      x: {type: float}\n"
                                     "    command: python a/eval.py {x}\n")
     entry = entrypoint.choose(root)
