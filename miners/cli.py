@@ -161,7 +161,10 @@ def _rerun(args: argparse.Namespace) -> int:
         rerun.rerun(projects, cfg, progress=not args.no_progress)
     except NoSandbox as exc:
         raise UsageError(str(exc)) from None
-    for row in rerun.publish(projects, cfg, args.out):
+    sample = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
+              {"corpus": str(args.corpus), "size": args.sample, "seed": args.seed, "explicit": args.repos,
+               "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:rerun:<owner/name>')"})
+    for row in rerun.publish(projects, cfg, args.out, sample):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
     return 0

@@ -233,11 +233,12 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     _run_tasks(tasks, work, jobs, scheduler, progress)
     records = {t.full_name: json.loads((_records_dir(work) / f"{clone_dir_name(t.full_name)}.json").read_text())
                for t in tasks}
-    return _publish(rows, records, protocol, results, _records_dir(work))
+    return _publish(rows, records, protocol, results, _records_dir(work),
+                    str(frame) if frame else protocol.discover.frame)
 
 
 def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], protocol: Protocol,
-             results: Path, records_dir: Path) -> list[dict[str, Any]]:
+             results: Path, records_dir: Path, frame: str) -> list[dict[str, Any]]:
     by_name = {r["full_name"]: r for r in rows}
     order = {r["full_name"]: r["sample_rank"] for r in rows}
     prints: dict[str, list[str]] = {}
@@ -283,11 +284,12 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
-    _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}))
+    _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}),
+                frame)
     return funnel
 
 
-def _provenance(results: Path, protocol: Protocol, record_versions: list[str]) -> None:
+def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str) -> None:
     """``results/provenance.json``: what produced the published tables (the only published
     file that carries a date; the CSVs are byte-identical across runs)."""
     import hashlib
@@ -303,7 +305,7 @@ def _provenance(results: Path, protocol: Protocol, record_versions: list[str]) -
         "pipeline_commit": _pipeline_commit(),
         "mined_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "protocol": protocol.path, "protocol_sha256": digest(protocol.path),
-        "frame": protocol.discover.frame, "frame_sha256": digest(protocol.discover.frame),
+        "frame": frame, "frame_sha256": digest(frame),  # the frame actually used (--frame or the protocol's)
         "sample": asdict(protocol.sample), "select": asdict(protocol.select),
         "python": platform.python_version(), "git": _git_version(),
     }

@@ -383,7 +383,34 @@ def rerun(projects: list[Project], cfg: Config, progress: bool = True) -> None:
 # ------------------------------------------------------------------------------------ publish
 
 
-def publish(projects: list[Project], cfg: Config, out: Path) -> list[dict[str, Any]]:
+def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> dict[str, Any]:
+    """What produced the rerun tables: the sample's definition, the harness settings, the
+    sandbox, the harness version and the machine (the only rerun output with a date)."""
+    import os
+    import platform
+
+    from miners import MINER_VERSION, __version__
+
+    return {"harness": f"{__version__}+{_harness_digest()}", "miner_version": MINER_VERSION,
+            "sample": sample, "repositories": len(projects), "runs_per_condition": cfg.runs,
+            "conditions": list(cfg.conditions), "timeout_s": cfg.timeout, "memory_mb": cfg.memory_mb,
+            "threads": cfg.threads, "skip_repeating": cfg.skip_repeating, "sandbox": sandbox.available() or "none",
+            "python": platform.python_version(), "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "published_at": now()}
+
+
+def _harness_digest() -> str:
+    from miners import HARNESS_MODULES
+
+    h = hashlib.sha256()
+    for name in sorted(HARNESS_MODULES):
+        path = Path(__file__).with_name(name)
+        if path.exists():
+            h.update(name.encode() + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Write the rerun CSVs to ``out`` from the records; returns the funnel rows."""
     runs, metrics, params, envs, originals = [], [], [], [], {}
     info: dict[str, dict[str, Any]] = {}
@@ -431,6 +458,8 @@ def publish(projects: list[Project], cfg: Config, out: Path) -> list[dict[str, A
                 "picked_by": p.picked_by} for p in projects], sort_key=["repo"])
     funnel_rows = funnel(projects, runs, repo_rows, list(cfg.conditions))
     write_csv(out / "rerun_funnel.csv", FUNNEL_COLUMNS, funnel_rows, sort_key=["condition", "step"])
+    atomic_write_bytes(out / "rerun_provenance.json",
+                       (json.dumps(provenance(cfg, projects, sample or {}), indent=2, sort_keys=True) + "\n").encode())
     return funnel_rows
 
 

@@ -21,9 +21,12 @@ Operational definition. A site is a ``seed`` row when it is one of:
    ``TF_DETERMINISTIC_OPS``, ``TF_CUDNN_DETERMINISTIC``, ``CUBLAS_WORKSPACE_CONFIG``) through
    ``os.environ[K] = v``, ``os.environ.setdefault(K, v)`` or ``os.putenv(K, v)``;
 5. a ``random_state=`` keyword whose value is not the literal ``None`` in any call, and a
-   ``random_seed=`` or ``seed=`` keyword that is not ``None`` in a call that resolves into an
-   imported third-party package (``XGBClassifier(seed=1)``, ``CatBoostClassifier(random_seed=1)``);
-   ``seed=`` passed to the project's own functions is not counted.
+   ``random_seed=`` or ``seed=`` keyword that is not ``None`` in a call that resolves into one of
+   the imported packages of :data:`KEYWORD_SEED_PACKAGES` (ML and scientific packages whose
+   ``seed`` keyword seeds a random generator: ``XGBClassifier(seed=1)``,
+   ``CatBoostClassifier(random_seed=1)``, ``networkx.spring_layout(g, seed=42)``);
+   ``seed=`` passed to the project's own functions, or to a package outside that list, is not
+   counted.
 
 ``detail`` carries ``framework`` (which random number generator the site fixes: random,
 numpy, torch, tensorflow, jax, or the package of a ``random_state`` call such as sklearn),
