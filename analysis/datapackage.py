@@ -134,7 +134,7 @@ RUN_STATUS = ("ok", "install_failed", "entry_not_found", "import_error", "data_m
               "network_blocked", "timeout", "crashed", "no_metrics", "python_mismatch")
 ENTRY_KIND = ("mlproject", "script", "notebook", "none")
 ENV_STATUS = ("installed", "installed_relaxed", "install_failed", "reused")
-ENV_SOURCE = ("python_env", "conda_env", "requirements", "pyproject", "inferred")
+ENV_SOURCE = ("python_env", "conda_env", "requirements", "pyproject", "inferred", "given")
 SEED_COVERAGE = ("complete", "partial", "none", "no_random_framework")
 STEP = _int("position of the stage in the funnel, 1 = first", minimum=1)
 REASONS = "why repositories were dropped at this stage: 'reason: count' pairs, '; '-separated"
@@ -652,7 +652,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "repo": _str(REPO_ID),
             "env_source": _str("first source found: python_env (MLproject), conda_env, "
                                "requirements (requirements*.txt), pyproject (pyproject.toml or "
-                               "setup.py), inferred (from the imports)", enum=ENV_SOURCE),
+                               "setup.py), inferred (from the imports), given (an existing environment passed with "
+                               "--python-env)", enum=ENV_SOURCE),
             "env_status": _str("installed (as declared), installed_relaxed (version constraints "
                                "dropped), install_failed", enum=ENV_STATUS),
             "reason": _str("why the install failed or was relaxed; empty otherwise"),

@@ -462,6 +462,20 @@ def validate(
     labels_dir = Path(labels_dir)
     sample = read_sample(labels_dir)
     labels = read_labels(labels_dir, sample)
+    files_csv = Path(results_dir) / "files.csv"
+    if len(sample) and files_csv.exists():
+        # only files these results scanned can be scored (another corpus, e.g. the demo's, has
+        # none of the labelled files: the validation is then empty, "n/a", not a recall of 0)
+        scanned = pd.read_csv(files_csv, usecols=["repo", "path"], dtype=str, keep_default_na=False)
+        keys = set(zip(scanned["repo"], scanned["path"], strict=True))
+        inside = [(r, p) in keys for r, p in zip(sample["repo"], sample["path"], strict=True)]
+        if not all(inside):
+            print(f"validate: {len(inside) - sum(inside)} of {len(inside)} sampled files are not in "
+                  f"{files_csv}; they are left out", file=sys.stderr)
+        sample = sample.loc[pd.Series(inside, index=sample.index, dtype=bool)].reset_index(drop=True)
+        kept = set(zip(sample["repo"], sample["path"], strict=True))
+        mask = [(r, p) in kept for r, p in zip(labels["repo"], labels["path"], strict=True)]
+        labels = labels.loc[pd.Series(mask, index=labels.index, dtype=bool)].reset_index(drop=True)
     sites = (
         read_sites(results_dir, sample)
         if len(sample)

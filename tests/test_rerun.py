@@ -172,6 +172,11 @@ def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:
     assert [r["stage"] for r in first] == ["sampled", "entry found", "installed", "ran", "logged metrics",
                                            "judged", "reproduced"]
     assert first[0]["repositories"] == str(len(GROUP))
+    import json
+
+    prov = json.loads((harness["out"] / "rerun_provenance.json").read_text())
+    assert prov["runs_per_condition"] == 2 and prov["sandbox"] in ("bwrap", "unshare")
+    assert len(prov["sample"]["project_dirs"]) == len(GROUP)
 
 
 def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) -> None:

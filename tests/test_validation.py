@@ -696,3 +696,17 @@ def test_every_change_to_the_blind_labels_is_adjudicated():
     changed = {tuple(r) for r in diff[key].values}
     adjudicated = {tuple(r) for r in adj[adj["side"] == "label"][key].values}
     assert changed <= adjudicated
+
+
+def test_labels_of_files_another_corpus_never_scanned_are_left_out(tmp_path: Path) -> None:
+    """Validating the committed labels against results that do not contain their files (the
+    demo corpus) gives an empty validation, not a recall of 0."""
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "files.csv").write_text("repo,path,kind,status,reason,lines,bytes,code_cells,parser,sha256,frameworks\n"
+                                       "someone__else,a.py,py,parsed,,1,1,,ast,x,\n")
+    (results / "call_sites.csv").write_text("repo,path,cell,line,col,category,api,detail\n")
+    table = v.validate(Path("study/validation"), results, tmp_path / "t", tmp_path / "g").set_index(
+        ["category", "stratum"])
+    assert table.loc[("all", "all"), "label_sites"] == 0
+    assert pd.isna(table.loc[("all", "all"), "recall"])
