@@ -2,7 +2,8 @@
 
 Definition (the ranking, first match wins; the reason is recorded):
 
-1. ``mlproject``: an ``MLproject`` file (the shallowest one) with an entry point named ``main``
+1. ``mlproject``: an ``MLproject`` file (any case, as MLflow finds it; the shallowest one) with an
+   entry point named ``main``
    (or, if it has no ``main``, its only entry point). Its command runs in the MLproject's folder
    with every ``{parameter}`` replaced by its default value; an entry point with a parameter
    that has no default cannot run as written and falls through to rule 2 (reason recorded).
@@ -107,7 +108,8 @@ def _has_main_guard(source: str) -> bool:
 
 def mlproject_entry(root: Path) -> tuple[Entry | None, str]:
     """The MLproject entry, or None and why there is none."""
-    files = sorted((p for p in root.rglob("MLproject") if ".git" not in p.parts and p.is_file()),
+    files = sorted((p for p in root.rglob("*") if p.name.lower() == "mlproject" and ".git" not in p.parts
+                    and p.is_file()),
                    key=lambda p: (len(p.relative_to(root).parts), p.as_posix()))
     if not files:
         return None, "no MLproject file"

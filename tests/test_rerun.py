@@ -335,3 +335,11 @@ def test_failing_requirement_is_named() -> None:
     assert projenv.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
     assert projenv.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
         "pycocotools==2.0.2"
+
+
+def test_mlproject_file_name_is_matched_in_any_case_as_mlflow_does(tmp_path: Path) -> None:
+    root = _write(tmp_path / "p", {"MLProject/MLProject": "entry_points:\n  main:\n    command: python m.py\n",
+                                   "MLProject/m.py": "import mlflow\nmlflow.log_metric('a', 1)\n"})
+    entry = entrypoint.choose(root)
+    assert (entry.kind, entry.path, entry.folder, entry.cwd) == ("mlproject", "MLProject/MLProject", "MLProject",
+                                                                 "entry_dir")
