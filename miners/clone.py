@@ -324,3 +324,32 @@ def _write_entry(root: Path, target: Path, mode: str, data: bytes) -> int:
         if mode == "100755":
             target.chmod(0o755)
     return 1
+
+
+COMPLETE = "mining-complete.json"
+
+
+def complete_checkout(dest: Path, timeout: float = 1800.0) -> dict:
+    """Fetch and write every remaining tracked file of a clone made by :func:`clone_repo`
+    (data files, models: what a rerun needs besides the files the miners read), from the same
+    remote at the same commit. Blobs the remote cannot serve are named, not fatal. Idempotent:
+    the result is recorded in ``.git/mining-complete.json`` and returned
+    (``{"commit", "fetched", "missing_paths", "error"}``)."""
+    dest = Path(dest)
+    record = dest / ".git" / COMPLETE
+    if record.exists():
+        return json.loads(record.read_text())
+    manifest = read_manifest(dest) or {}
+    deadline = time.monotonic() + timeout
+    out: dict = {"commit": manifest.get("sha", ""), "fetched": 0, "missing_paths": [], "error": ""}
+    try:
+        commit = manifest.get("sha") or _git(dest, "rev-parse", "HEAD", timeout=60).decode().strip()
+        entries = [e for e in _tree(dest, commit, deadline) if e[1] == "blob"]
+        todo = [e for e in entries if not (dest / e[3]).exists() and not (dest / e[3]).is_symlink()]
+        missing = _fetch_blobs(dest, sorted({e[2] for e in todo}), deadline)
+        out["fetched"] = _materialise(dest, [e for e in todo if e[2] not in missing], deadline)
+        out["missing_paths"] = sorted(e[3] for e in todo if e[2] in missing)
+    except (GitError, subprocess.TimeoutExpired, OSError) as exc:
+        out["error"] = _classify(exc)[1][:300]
+    record.write_text(json.dumps(out, indent=1, sort_keys=True))
+    return out

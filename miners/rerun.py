@@ -8,7 +8,10 @@ Definitions.
   ``script|notebook`` (``notebook`` when MLflow appears only in notebooks); rank =
   ``sha256("<seed>:rerun:<owner/name>")``; a proportional stratified draw (largest remainder)
   of ``--sample`` repositories, plus any ``--repos`` named explicitly (``picked_by``).
-* A run (one row of ``reruns.csv``): a fresh copy of the checkout (without ``.git``) in its own
+* Checkout: the mine stage's clone holds only the files the miners read; the harness completes
+  a copy of it with every other tracked file the remote can serve (``files_missing`` counts the
+  ones it cannot, e.g. large blobs absent from a mirror).
+* A run (one row of ``reruns.csv``): a fresh copy of the complete checkout (without ``.git``) in its own
   run directory, executed in the sandbox (:mod:`miners.sandbox`) with the project's environment
   (:mod:`miners.projenv`), the injected capture (:mod:`miners.capture`) and its own MLflow store.
 * Status of a run, first match wins: ``entry_not_found`` (no entry point); ``install_failed``
@@ -63,7 +66,8 @@ EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failu
 
 RUN_COLUMNS = ["repo", "full_name", "commit", "condition", "run", "attempted", "status", "reason", "exception",
                "exit_code", "seconds", "entry_kind", "entry", "entry_reason", "cwd", "cwd_reason", "env_source",
-               "env_status", "env_seconds", "python", "python_required", "env_fingerprint", "tracking_redirect",
+               "env_status", "env_seconds", "python", "python_required", "env_fingerprint", "files_missing",
+               "tracking_redirect",
                "network_attempts", "mlflow_runs", "metrics_logged", "params_logged", "threads", "memory_mb",
                "timeout_s", "sandbox", "stderr_tail"]
 METRIC_COLUMNS = ["repo", "condition", "run", "key", "step", "value", "is_last"]
@@ -168,9 +172,31 @@ def _write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, json.dumps(data, sort_keys=True, indent=1).encode(), durable=False)
 
 
+def checkout(project: Project, cfg: Config) -> dict[str, Any]:
+    """The project's complete work tree. A clone made by the mine stage holds only the files the
+    miners read; a copy of it under ``<work>/checkouts`` gets every other tracked file (data,
+    models) from the same remote at the same commit (:func:`miners.clone.complete_checkout`), and
+    the runs use that copy. Local project folders are used as they are."""
+    from miners.clone import MANIFEST, complete_checkout
+
+    if not (project.root / ".git" / MANIFEST).exists():
+        return {"fetched": 0, "missing_paths": [], "error": ""}
+    full = cfg.work / "checkouts" / project.repo
+    if not (full / ".git" / "mining-complete.json").exists():
+        if full.exists():
+            shutil.rmtree(full)
+        shutil.copytree(project.root, full, symlinks=True)
+    info = complete_checkout(full)
+    project.root = full.resolve()
+    return info
+
+
 def prepare(project: Project, cfg: Config) -> tuple[entrypoint.Entry, projenv.EnvResult | None, dict[str, Any]]:
     """Entry point, environment and committed originals of a project (each cached on disk)."""
     rec = cfg.work / "records" / project.repo
+    info = checkout(project, cfg)
+    project.static["files_missing"] = len(info["missing_paths"])
+    project.static["missing_names"] = sorted({Path(p).name for p in info["missing_paths"]})
     entry_file = rec / "entry.json"
     if entry_file.exists():
         entry = entrypoint.Entry(**{k: tuple(v) if k == "command" else v
@@ -305,7 +331,8 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
         entry, env = replace(entrypoint.NONE, reason=f"harness error: {type(exc).__name__}: {exc}"[:300]), None
     base = {"entry_kind": entry.kind, "entry": " ".join(entry.command) if entry.kind == "mlproject" else entry.path,
             "entry_reason": entry.reason, "cwd": entry.cwd, "cwd_reason": entry.cwd_reason,
-            "threads": cfg.threads, "memory_mb": cfg.memory_mb, "timeout_s": cfg.timeout}
+            "threads": cfg.threads, "memory_mb": cfg.memory_mb, "timeout_s": cfg.timeout,
+            "files_missing": project.static.get("files_missing", 0)}
     if env is not None:
         base.update(env_source=env.env_source, env_status=env.env_status, env_seconds=env.seconds,
                     python=env.python, python_required=env.python_required, env_fingerprint=env.fingerprint)
@@ -346,6 +373,10 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
                     base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
                 else:
                     rec["row"]["cwd_reason"] = entry.cwd_reason + "; the retry from the entry folder failed too"
+        missing = [n for n in project.static.get("missing_names", []) if n in rec["row"].get("reason", "")]
+        if rec["row"]["status"] == "data_missing" and missing:
+            rec["row"]["reason"] = (f"{missing[0]} is tracked but the remote did not serve it; "
+                                    + rec["row"]["reason"])[:500]
         if k == 1 or condition not in first_status:
             first_status[condition] = (rec["row"]["status"], rec["row"].get("reason", ""))
         row = {**base, **rec["row"], "repo": project.repo, "full_name": project.full_name, "commit": project.commit,
@@ -417,7 +448,8 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
     for p in projects:
         rec_dir = cfg.work / "records" / p.repo
         entry = json.loads((rec_dir / "entry.json").read_text()) if (rec_dir / "entry.json").exists() else {}
-        info[p.repo] = {"full_name": p.full_name, "entry_kind": entry.get("kind", ""), **p.static}
+        info[p.repo] = {"full_name": p.full_name, "entry_kind": entry.get("kind", ""),
+                        **{k: v for k, v in p.static.items() if k in ("sets_seed", "seed_coverage")}}
         orig = rec_dir / "originals.json"
         if orig.exists():
             originals[p.repo] = json.loads(orig.read_text()).get("originals", {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import importlib.metadata
+import json
 import shutil
 import socket
 import subprocess
@@ -172,8 +173,6 @@ def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:
     assert [r["stage"] for r in first] == ["sampled", "entry found", "installed", "ran", "logged metrics",
                                            "judged", "reproduced"]
     assert first[0]["repositories"] == str(len(GROUP))
-    import json
-
     prov = json.loads((harness["out"] / "rerun_provenance.json").read_text())
     assert prov["runs_per_condition"] == 2 and prov["sandbox"] in ("bwrap", "unshare")
     assert len(prov["sample"]["project_dirs"]) == len(GROUP)
@@ -343,3 +342,37 @@ def test_mlproject_file_name_is_matched_in_any_case_as_mlflow_does(tmp_path: Pat
     entry = entrypoint.choose(root)
     assert (entry.kind, entry.path, entry.folder, entry.cwd) == ("mlproject", "MLProject/MLProject", "MLProject",
                                                                  "entry_dir")
+
+
+def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lacks(tmp_path: Path) -> None:
+    """The mine stage's clone holds only what the miners read; the harness fetches the data file
+    the script needs, and names the file whose blob the mirror lacks."""
+    from miners.clone import clone_repo
+    from tests.conftest import git
+
+    work = _write(tmp_path / "src", {
+        "train.py": "import mlflow\nv = [float(x) for x in open('data/values.csv').read().split()]\n"
+                    "with mlflow.start_run():\n    mlflow.log_metric('mean', sum(v) / len(v))\n",
+        "data/values.csv": "1\n2\n3\n", "models/big.bin": "weights" * 100})
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "init")
+    mirror = tmp_path / "mirror.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(mirror)], check=True)
+    big = subprocess.run(["git", "-C", str(work), "rev-parse", "HEAD:models/big.bin"], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    (mirror / "objects" / big[:2] / big[2:]).unlink()  # a mirror without its largest blob
+    clone = tmp_path / "clones" / "o__data"
+    assert clone_repo("o/data", mirror.as_uri(), clone).status == "cloned"
+    assert not (clone / "data" / "values.csv").exists()  # not read by the miners
+    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120,
+                       python_env=Path(sys.prefix))
+    project = rerun.Project("o__data", clone, "o/data")
+    rerun.rerun([project], cfg, progress=False)
+    rerun.publish([project], cfg, tmp_path / "o")
+    row = read_csv(tmp_path / "o" / "reruns.csv")[0]
+    assert (row["status"], row["files_missing"]) == ("ok", "1"), row
+    assert float(read_csv(tmp_path / "o" / "rerun_metrics.csv")[0]["value"]) == 2.0
+    assert not (clone / "data" / "values.csv").exists()  # the clone itself is left as it was
+    info = json.loads((tmp_path / "w" / "checkouts" / "o__data" / ".git" / "mining-complete.json").read_text())
+    assert info["missing_paths"] == ["models/big.bin"]
