@@ -532,6 +532,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "python_required": _str("Python version the project declares; empty when none"),
             "env_fingerprint": _str("first 16 hex digits of the SHA-256 of the Python version and "
                                     "the installed packages (pip freeze)"),
+            "files_missing": _int("tracked files of the repository the remote could not serve "
+                                  "(blobs absent from a mirror), so the runs lacked them"),
             "tracking_redirect": _str("tracking URIs the code asked for that were redirected to "
                                       "the run's local store, '; '-separated; empty when none"),
             "network_attempts": _int("connections or name look-ups to non-loopback hosts the "
