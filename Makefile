@@ -56,9 +56,12 @@ mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TE
 	$(PY) -m miners mine --protocol study/protocol.toml --work data --results results --jobs $(JOBS) \
 		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-rerun: $(STAMP) ## re-execute sampled projects K times per condition in a sandbox (SAMPLE_N=40 RUNS=5)
+RERUN_REPOS ?= $(shell grep -v '^\#' study/rerun-explicit.txt | paste -sd, -)
+
+rerun: $(STAMP) ## re-execute the seeded sample (SAMPLE_N=40) + study/rerun-explicit.txt, RUNS=5 per condition, sandboxed
 	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
-		--runs $(or $(RUNS),5) --out results --work data/rerun --jobs $(JOBS) $(RERUN_ARGS)
+		--repos '$(RERUN_REPOS)' --runs $(or $(RUNS),5) --timeout $(or $(TIMEOUT),300) --out results \
+		--work data/rerun --cache data/rerun-cache --jobs $(JOBS) $(RERUN_ARGS)
 
 RESULTS ?= results
 PAPER ?= paper
