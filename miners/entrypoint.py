@@ -11,7 +11,9 @@ Definition (the ranking, first match wins; the reason is recorded):
    (``mlflow.start_run``, ``log_metric(s)``, ``autolog``, found by the static detectors).
    Ranked by: does work when executed (a ``__main__`` guard, or a top-level statement with a
    call other than imports, definitions and configuration assignments; a module of functions
-   only ranks last); has an ``if __name__ == "__main__"`` guard; its file name contains ``train``,
+   only ranks last, and when every candidate is such a module, a script that does work and imports
+   one of them is chosen instead: the project's driver, ranked by guard, name hint, depth,
+   path); has an ``if __name__ == "__main__"`` guard; its file name contains ``train``,
    ``main`` or ``run``; more tracking call sites; shallower path; then path order. Test files
    (``test_*.py``, ``*_test.py``, ``tests/``), ``setup.py`` and ``conftest.py`` never qualify.
 3. ``notebook``: a ``.ipynb`` that logs metrics, starts a run or turns on autolog, ranked by
@@ -172,6 +174,46 @@ def code_candidates(root: Path) -> list[dict[str, Any]]:
     return out
 
 
+def _module_names(path: str) -> set[str]:
+    """Names under which a module file can be imported: dotted path, without a leading ``src``
+    folder, and its bare stem."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    names = {".".join(parts), parts[-1]}
+    if parts[0] == "src" and len(parts) > 1:
+        names.add(".".join(parts[1:]))
+    return names
+
+
+def drivers(root: Path, modules: list[str]) -> list[dict[str, Any]]:
+    """Scripts that do work when executed and import one of ``modules`` (tracking modules that
+    only define functions): the project's real driver, e.g. ``main.py`` calling
+    ``src/train_utils.py``."""
+    wanted = {name: m for m in modules for name in _module_names(m)}
+    out = []
+    for cand in list_candidates(root):
+        if cand.skip_status or cand.kind != "py" or TEST_FILE.search(cand.path) or cand.path in modules:
+            continue
+        text = (root / cand.path).read_text(errors="replace")
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                imported.add(base)
+                imported.update(f"{base}.{a.name}" if base else a.name for a in node.names)
+        hit = sorted({wanted[n] for n in imported if n in wanted} |
+                     {wanted[n.rsplit(".", 1)[-1]] for n in imported if n.rsplit(".", 1)[-1] in wanted})
+        guard = _has_main_guard(text)
+        if hit and (guard or _runs_something(text)):
+            out.append({"path": cand.path, "kind": "py", "calls": 0, "guard": guard, "runs": True, "drives": hit[0]})
+    return out
+
+
 def choose(root: Path) -> Entry:
     """The entry point of the checkout at ``root`` by the ranking in the module docstring."""
     root = Path(root)
@@ -182,6 +224,16 @@ def choose(root: Path) -> Entry:
     scripts = [c for c in cands if c["kind"] == "py"]
     notebooks = [c for c in cands if c["kind"] == "ipynb"]
     prefix = f"{why_not}; " if why_not != "no MLproject file" else ""
+    if scripts and not any(c["runs"] for c in scripts):
+        driving = drivers(root, [c["path"] for c in scripts])
+        if driving:
+            best = min(driving, key=lambda c: (not c["guard"], not NAME_HINT.search(PurePosixPath(c["path"]).name),
+                                               c["path"].count("/"), c["path"]))
+            why = (f"{prefix}the {len(scripts)} script(s) that start a run or log metrics only define "
+                   f"functions; this one runs and imports {best['drives']} "
+                   f"({'__main__ guard' if best['guard'] else 'top-level code'})")
+            return with_cwd(root, Entry("script", best["path"], ("python", best["path"]),
+                                        _folder(best["path"]), why))
     if scripts:
         best = min(scripts, key=lambda c: (not c["runs"], not c["guard"], not NAME_HINT.search(PurePosixPath(c["path"]).name),
                                            -c["calls"], c["path"].count("/"), c["path"]))

@@ -376,3 +376,14 @@ def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lac
     assert not (clone / "data" / "values.csv").exists()  # the clone itself is left as it was
     info = json.loads((tmp_path / "w" / "checkouts" / "o__data" / ".git" / "mining-complete.json").read_text())
     assert info["missing_paths"] == ["models/big.bin"]
+
+
+def test_a_driver_is_chosen_when_tracking_code_only_defines_functions(tmp_path: Path) -> None:
+    root = _write(tmp_path / "p", {
+        "src/tracking.py": "import mlflow\ndef log(v):\n    with mlflow.start_run():\n        mlflow.log_metric('a', v)\n",
+        "run_pipeline.py": "from src.tracking import log\n\nif __name__ == '__main__':\n    log(1.0)\n",
+        "helpers.py": "def unrelated():\n    pass\n",
+    })
+    entry = entrypoint.choose(root)
+    assert entry.path == "run_pipeline.py"
+    assert "imports src/tracking.py" in entry.reason
