@@ -1,0 +1,98 @@
+"""RQ5 statistics (analysis/rq5.py) on small rerun results with known answers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import scipy.stats as sps
+
+from analysis import rq5
+from miners.csvio import write_csv
+from miners.rerun import FUNNEL_COLUMNS, RUN_COLUMNS
+from miners.variance import REPO_COLUMNS, VARIANCE_COLUMNS
+
+
+def test_wilcoxon_paired_matches_scipy_and_gives_the_rank_biserial_effect() -> None:
+    a = [0.5, 0.4, 0.3, 0.2, 0.0]
+    b = [0.0, 0.0, 0.0, 0.1, 0.0]
+    out = rq5.wilcoxon_paired(a, b)
+    ref = sps.wilcoxon([0.5, 0.4, 0.3, 0.1])  # the zero difference is dropped
+    assert (out["n"], out["statistic"], out["p"]) == (5, ref.statistic, ref.pvalue)
+    assert out["effect"] == 1.0  # every non-zero difference favours a
+    mixed = rq5.wilcoxon_paired([1.0, 0.0], [0.0, 2.0])  # ranks 1 (+) and 2 (-)
+    assert mixed["effect"] == pytest.approx((1 - 2) / 3)
+    assert math.isnan(rq5.wilcoxon_paired([0.1], [0.1])["p"])
+    assert rq5.wilcoxon_paired([0.1], [0.1])["effect"] == 0.0
+
+
+def _results(tmp_path: Path) -> Path:
+    """Four repositories: two seeders (stable), two non-seeders (one varying, one failed)."""
+    res = tmp_path / "results"
+    repos, runs, var = [], [], []
+    spec = {"a__seed1": ("true", "identical", 0.0, 0.0), "a__seed2": ("true", "within_tolerance", 1e-9, 0.0),
+            "b__noseed1": ("false", "varying", 0.3, 0.0), "b__noseed2": ("false", "not_judged", None, None)}
+    for repo, (seed, verdict, aw_range, sf_range) in spec.items():
+        for cond, rng in (("as_written", aw_range), ("seeds_forced", sf_range)):
+            v = verdict if cond == "as_written" or verdict == "not_judged" else "identical"
+            repos.append({"repo": repo, "full_name": repo.replace("__", "/"), "condition": cond, "runs_planned": 2,
+                          "runs_ok": 0 if v == "not_judged" else 2, "metrics_compared": 0 if v == "not_judged" else 1,
+                          "verdict": v, "why": "", "max_rel_range": rng, "median_rel_range": rng, "sets_seed": seed,
+                          "seed_coverage": "", "entry_kind": "script"})
+            for k in (1, 2):
+                status = "crashed" if verdict == "not_judged" else "ok"
+                runs.append({"repo": repo, "condition": cond, "run": k, "status": status, "attempted": True,
+                             "seconds": 10.0, "timeout_s": 300.0})
+            if rng is not None:
+                var.append({"repo": repo, "condition": cond, "key": "acc", "timing": False, "runs_ok": 2,
+                            "runs_with_key": 2, "mean": 0.5, "min": 0.5 - rng / 4, "max": 0.5 + rng / 4,
+                            "rel_range": rng, "cv": rng / 2, "identical": rng == 0,
+                            "original_value": 0.5 if repo == "a__seed1" and cond == "as_written" else None,
+                            "rel_diff_to_original": 0.0 if repo == "a__seed1" and cond == "as_written" else None})
+    write_csv(res / "rerun_repos.csv", REPO_COLUMNS, repos)
+    write_csv(res / "reruns.csv", RUN_COLUMNS, runs)
+    write_csv(res / "variance.csv", VARIANCE_COLUMNS, var)
+    write_csv(res / "rerun_funnel.csv", FUNNEL_COLUMNS,
+              [{"step": 1, "stage": "sampled", "condition": c, "repositories": 4, "dropped": 0, "drop_reasons": ""}
+               for c in rq5.CONDITIONS])
+    return res
+
+
+def test_verdict_shares_tests_and_macros_on_known_data(tmp_path: Path) -> None:
+    macros, tables, table_tex = rq5.analyse(_results(tmp_path))
+    m = macros.values
+    assert (m["RQFiveAsWrittenJudgedTotal"], m["RQFiveAsWrittenIdentical"], m["RQFiveAsWrittenVarying"]) == ("3", "1", "1")
+    assert m["RQFiveAsWrittenStable"] == "2" and m["RQFiveAsWrittenStablePct"] == r"66.7\%"
+    low, high = sps.binomtest(1, 3).proportion_ci(method="wilson")
+    assert m["RQFiveAsWrittenIdenticalCI"] == f"[{100 * low:.1f}\\%, {100 * high:.1f}\\%]"
+    assert m["RQFiveSeedsForcedStable"] == "3"
+    # Fisher: seeders 2 stable / 0 varying; non-seeders 0 stable / 1 varying
+    assert (m["RQFiveFisherSeedStable"], m["RQFiveFisherNoSeedVarying"], m["RQFiveFisherN"]) == ("2", "1", "3")
+    assert m["RQFiveFisherP"] == f"$p = {sps.fisher_exact([[2, 0], [0, 1]]).pvalue:.3f}$"
+    tests = tables["rq5_tests"].set_index("method")
+    assert tests.loc["scipy.stats.wilcoxon", "n"] == 3
+    assert m["RQFiveWilcoxonLarger"] == "2" and m["RQFiveWilcoxonSmaller"] == "0"  # 0.3 > 0, 1e-9 > 0
+    assert m["RQFiveLargestRepo"] == r"\texttt{b/noseed1}" and m["RQFiveLargestRelRange"] == r"30.0\%"
+    assert (m["RQFiveOriginalRepos"], m["RQFiveOriginalMatching"]) == ("1", "1")
+    assert m["RQFiveAsWrittenFirstCrashed"] == "1"
+    assert "as\\_written & 1 (33.3\\%)" in table_tex
+
+
+def test_no_rerun_results_give_na_macros_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    macros, tables, _ = rq5.analyse(tmp_path / "results")
+    assert macros.values["RQFiveAsWrittenJudgedTotal"] == "0"
+    assert macros.values["RQFiveFisherP"] == "$p$ n/a"
+    assert set(tables) == set(rq5.TABLE_DOCS)
+
+
+def test_command_is_deterministic(tmp_path: Path) -> None:
+    res = _results(tmp_path)
+    outs = []
+    for i in range(2):
+        args = ["--results", str(res), "--tables", str(tmp_path / f"t{i}"), "--generated", str(tmp_path / f"g{i}")]
+        assert rq5.main(args) == 0
+        outs.append({p.name: p.read_bytes() for d in (tmp_path / f"t{i}", tmp_path / f"g{i}") for p in d.iterdir()})
+    assert outs[0] == outs[1]
+    assert rq5.main(["--results", str(tmp_path / "absent")]) == 2
