@@ -176,6 +176,13 @@ def analyse(results: Path) -> tuple[Macros, dict[str, pd.DataFrame], str]:
     m.count("RQFiveRunsPerCondition", k)
     m.count("RQFiveRunsRecorded", len(runs))
     m.count("RQFiveRunsExecuted", int(_true(runs["attempted"]).sum()) if not runs.empty else 0)
+    first = runs[(runs["run"] == "1") & (runs["condition"] == "as_written") & _true(runs["attempted"])] \
+        if not runs.empty else runs
+    redirected = first[first["tracking_redirect"] != ""] if len(first) else first
+    m.count("RQFiveRedirected", len(redirected))
+    m.count("RQFiveRedirectedRemote", int(redirected["tracking_redirect"].str.contains(
+        "http|databricks|dagshub", regex=True).sum()) if len(redirected) else 0)
+    m.count("RQFiveExecutedFirst", len(first))
     timeout = _num(runs["timeout_s"]).max() if not runs.empty else math.nan
     m.raw("RQFiveTimeout", fmt_num(timeout, 0))
     # funnel
