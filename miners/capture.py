@@ -147,7 +147,6 @@ def _redirect_mlflow(mlflow):
     if env_uri and not _is_ours(env_uri):
         _log("redirects.log", "env MLFLOW_TRACKING_URI=%s" % env_uri)
         _os.environ["MLFLOW_TRACKING_URI"] = _STORE
-    replaced = {}
 
     def make_set(orig, what):
         def set_uri(uri=None, *a, **k):
@@ -168,20 +167,15 @@ def _redirect_mlflow(mlflow):
             return uri
         return get_uri
 
+    # one wrapper per original function (the same function is re-exported by several modules)
+    wrappers = {}
     for mod_name in ("mlflow.tracking._tracking_service.utils", "mlflow.tracking", "mlflow"):
         mod = _sys.modules.get(mod_name)
-        for attr, maker in (("set_tracking_uri", lambda o: make_set(o, "set_tracking_uri")),
-                            ("set_registry_uri", lambda o: make_set(o, "set_registry_uri")),
-                            ("get_tracking_uri", make_get)):
+        for attr in ("set_tracking_uri", "set_registry_uri", "get_tracking_uri"):
             orig = getattr(mod, attr, None) if mod else None
-            if orig is not None and orig not in replaced.values():
-                replaced[(mod_name, attr)] = orig
-    originals = {}
-    for (mod_name, attr), orig in replaced.items():
-        originals.setdefault(id(orig), (attr, orig))
-    wrappers = {}
-    for key, (attr, orig) in originals.items():
-        wrappers[key] = (make_set(orig, attr) if attr.startswith("set_") else make_get(orig))
+            if orig is not None and id(orig) not in wrappers:
+                wrappers[id(orig)] = make_set(orig, attr) if attr.startswith("set_") else make_get(orig)
+    # every module of mlflow that imported one of them by name gets the wrapper
     for mod_name, mod in list(_sys.modules.items()):
         if not (mod_name == "mlflow" or mod_name.startswith("mlflow.")) or mod is None:
             continue

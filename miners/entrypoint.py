@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -136,9 +136,7 @@ def mlproject_entry(root: Path) -> tuple[Entry | None, str]:
     params = point.get("parameters") or {}
     values: dict[str, str] = {}
     for pname, spec in params.items() if isinstance(params, dict) else ():
-        default = spec.get("default") if isinstance(spec, dict) else None
-        if default is None and isinstance(spec, dict | str) and not isinstance(spec, dict):
-            default = None
+        default = spec.get("default") if isinstance(spec, dict) else None  # `x: float` has none
         if default is None:
             return None, f"{rel}: entry point {name!r} parameter {pname!r} has no default"
         values[str(pname)] = shlex.quote(str(default))
@@ -274,16 +272,16 @@ def relative_paths(source: str) -> list[str]:
 def with_cwd(root: Path, entry: Entry) -> Entry:
     """Decide the working directory from the relative paths the entry file names."""
     if not entry.folder:
-        return _replace(entry, cwd="root", cwd_reason="the entry is at the repository root")
+        return replace(entry, cwd="root", cwd_reason="the entry is at the repository root")
     source = _entry_source(root / entry.path, entry.kind)
     paths = relative_paths(source)
     at_root = sum((root / p).exists() for p in paths)
     at_dir = sum((root / entry.folder / p).exists() for p in paths)
     if at_dir > at_root:
-        return _replace(entry, cwd="entry_dir",
+        return replace(entry, cwd="entry_dir",
                         cwd_reason=f"{at_dir} of {len(paths)} relative path literal(s) resolve from "
                                    f"{entry.folder}/, {at_root} from the root")
-    return _replace(entry, cwd="root", cwd_reason=f"{at_root} of {len(paths)} relative path literal(s) resolve "
+    return replace(entry, cwd="root", cwd_reason=f"{at_root} of {len(paths)} relative path literal(s) resolve "
                                                  f"from the root, {at_dir} from {entry.folder}/")
 
 
@@ -297,12 +295,6 @@ def _entry_source(path: Path, kind: str) -> str:
         return "\n".join(c.source for c in read_code_cells(text))
     except ValueError:
         return ""
-
-
-def _replace(entry: Entry, **changes: str) -> Entry:
-    from dataclasses import replace
-
-    return replace(entry, **changes)
 
 
 def argv_for(entry: Entry, cwd: str, python: str) -> list[str]:
@@ -320,7 +312,5 @@ def as_module(root: Path, entry: Entry) -> Entry | None:
     if entry.kind != "script" or folder.as_posix() == "." or not (root / folder / "__init__.py").exists():
         return None
     dotted = ".".join(PurePosixPath(entry.path).with_suffix("").parts)
-    from dataclasses import replace
-
     return replace(entry, command=("python", "-m", dotted), cwd="root",
                    cwd_reason="run as module from the root after a relative-import error")

@@ -314,6 +314,19 @@ def execute(project: Project, entry: entrypoint.Entry, env: projenv.EnvResult, c
     return {"row": row, "metrics": data["metrics"], "params": data["params"]}
 
 
+def _repairs(project: Project, entry: entrypoint.Entry, row: dict[str, Any]) -> list[entrypoint.Entry]:
+    """The one repaired entry that run 1's failure calls for (module docstring), if any: a
+    script with a relative-import error is run as a module; a script that cannot find a file
+    from the root is run from its own folder."""
+    if row["status"] == "import_error" and "relative import" in row.get("reason", ""):
+        module = entrypoint.as_module(project.root, entry)
+        return [module] if module is not None else []
+    if row["status"] == "data_missing" and entry.cwd == "root" and entry.folder and entry.kind != "mlproject":
+        return [replace(entry, cwd="entry_dir",
+                        cwd_reason=f"retried from {entry.folder}/ after FileNotFoundError from the root")]
+    return []
+
+
 def _lines(path: Path) -> list[str]:
     return [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()] if path.exists() else []
 
@@ -355,24 +368,14 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
                            "reason": f"not executed: run 1 ended {st} ({why[:200]}), a failure that repeats"}}
         else:
             rec = execute(project, entry, env, condition, k, cfg)
-            module = entrypoint.as_module(project.root, entry) if k == 1 else None
-            if module is not None and rec["row"]["status"] == "import_error" and "relative import" in rec["row"]["reason"]:
-                retry = execute(project, module, env, condition, k, cfg)
-                if retry["row"]["status"] != "import_error":
-                    entry, rec = module, retry
-                    _save_entry(cfg, project, entry)
-                    base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
-            if (k == 1 and rec["row"]["status"] == "data_missing" and entry.cwd == "root" and entry.folder
-                    and entry.kind != "mlproject"):
-                moved = replace(entry, cwd="entry_dir",
-                                cwd_reason=f"retried from {entry.folder}/ after FileNotFoundError from the root")
-                retry = execute(project, moved, env, condition, k, cfg)
-                if retry["row"]["status"] != "data_missing":
-                    entry, rec = moved, retry
-                    _save_entry(cfg, project, entry)
-                    base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
-                else:
-                    rec["row"]["cwd_reason"] = entry.cwd_reason + "; the retry from the entry folder failed too"
+            for repaired in _repairs(project, entry, rec["row"]) if k == 1 else ():
+                retry = execute(project, repaired, env, condition, k, cfg)
+                if retry["row"]["status"] == rec["row"]["status"]:
+                    rec["row"]["cwd_reason"] = f"{entry.cwd_reason}; the repair ({repaired.cwd_reason}) failed too"
+                    continue
+                entry, rec = repaired, retry
+                _save_entry(cfg, project, entry)
+                base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
         missing = [n for n in project.static.get("missing_names", []) if n in rec["row"].get("reason", "")]
         if rec["row"]["status"] == "data_missing" and missing:
             rec["row"]["reason"] = (f"{missing[0]} is tracked but the remote did not serve it; "
