@@ -165,13 +165,11 @@ def split_list(value: object) -> list[str]:
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson score 95% interval of the proportion k/n (scipy); (nan, nan) when n is 0."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    from scipy.stats import binomtest
+    """Wilson score 95% interval of the proportion k/n (:func:`analysis.stats.wilson`, scipy);
+    (nan, nan) when n is 0."""
+    from analysis.stats import wilson as interval
 
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return (float(ci.low), float(ci.high))
+    return interval(k, n) or (math.nan, math.nan)
 
 
 def no_data_figure(text: str, height: float = 1.4) -> Figure:

@@ -222,13 +222,11 @@ def match(labels: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of ``k`` successes in ``n`` trials; (nan, nan) when ``n`` is 0."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    from scipy.stats import binomtest
+    """Wilson score interval of ``k`` successes in ``n`` trials (:func:`analysis.stats.wilson`);
+    (nan, nan) when ``n`` is 0."""
+    from analysis.stats import wilson as interval
 
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return (float(ci.low), float(ci.high))
+    return interval(k, n, confidence) or (math.nan, math.nan)
 
 
 def _ratio(k: float, n: float) -> float:
