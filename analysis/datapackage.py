@@ -484,7 +484,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "stratum": _str("sampling stratum: seed|noseed (static seed setting) / "
                             "script|notebook (notebook when MLflow appears only in notebooks); "
                             "empty for explicit picks"),
-            "rank": _str("sampling rank: hexadecimal SHA-256 of '<seed>:rerun:<owner/name>'"),
+            "rank": _str("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.sample.rank), "
+                         "the order of the stratified draw"),
             "picked_by": _str("sample (the seeded draw) or explicit (named with --repos, or a "
                               "local project folder)", enum=("sample", "explicit")),
         },

@@ -163,7 +163,7 @@ def _rerun(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     sample = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
               {"corpus": str(args.corpus), "size": args.sample, "seed": args.seed, "explicit": args.repos,
-               "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:rerun:<owner/name>')"})
+               "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:<owner/name>') (miners.sample.rank)"})
     for row in rerun.publish(projects, cfg, args.out, sample):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")

@@ -6,7 +6,8 @@ Definitions.
 * Sample (``rerun_sample.csv``): repositories of the mined corpus that were scanned, use MLflow
   and log metrics or use autolog; stratum = ``seed|noseed`` (static seed setting) x
   ``script|notebook`` (``notebook`` when MLflow appears only in notebooks); rank =
-  ``sha256("<seed>:rerun:<owner/name>")``; a proportional stratified draw (largest remainder)
+  ``sha256("<seed>:<owner/name>")`` (:func:`miners.sample.rank`, the rank the stratified draw
+  orders by); a proportional stratified draw (largest remainder)
   of ``--sample`` repositories, plus any ``--repos`` named explicitly (``picked_by``).
 * Checkout: the mine stage's clone holds only the files the miners read; the harness completes
   a copy of it with every other tracked file the remote can serve (``files_missing`` counts the
@@ -110,10 +111,6 @@ class Project:
     static: dict[str, Any] = field(default_factory=dict)
 
 
-def rank(seed: int, full_name: str) -> str:
-    return hashlib.sha256(f"{seed}:rerun:{full_name}".encode()).hexdigest()
-
-
 def _true(v: Any) -> bool:
     return str(v).lower() == "true"
 
@@ -121,7 +118,7 @@ def _true(v: Any) -> bool:
 def sample(corpus: Path, features: Path, clones: Path, size: int, seed: int,
            explicit: list[str] = ()) -> list[Project]:
     """The seeded stratified sample (see module docstring) plus the explicit repositories."""
-    from miners.sample import draw
+    from miners.sample import draw, rank
 
     feats = {r["full_name"]: r for r in read_csv(features)}
     rows = []
