@@ -8,10 +8,9 @@ from pathlib import Path
 __version__ = "0.1.0"
 
 
-# The rerun harness does not change what the static miner finds; editing it must not invalidate
-# mined records and caches.
-HARNESS_MODULES = frozenset({"rerun.py", "capture.py", "projenv.py", "entrypoint.py", "variance.py",
-                             "sandbox.py"})
+# The rerun harness (the package miners/rerun/) does not change what the static miner finds;
+# editing it must not invalidate mined records and caches.
+HARNESS_PACKAGE = "rerun"
 
 
 def _source_digest() -> str:
@@ -23,7 +22,7 @@ def _source_digest() -> str:
     h = hashlib.sha256()
     root = Path(__file__).parent
     for path in sorted(root.rglob("*.py")):
-        if path.name in HARNESS_MODULES:
+        if path.relative_to(root).parts[0] == HARNESS_PACKAGE:
             continue
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())

@@ -155,7 +155,7 @@ def _rerun(args: argparse.Namespace) -> int:
                        memory_mb=args.memory_mb, threads=args.threads, jobs=args.jobs,
                        wheels=args.wheels if args.wheels.is_dir() else None, skip_repeating=not args.no_skip,
                        unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache, python_env=args.python_env)
-    from miners.sandbox import NoSandbox
+    from miners.rerun.sandbox import NoSandbox
 
     try:
         rerun.rerun(projects, cfg, progress=not args.no_progress)

@@ -13,11 +13,12 @@ import pytest
 import yaml
 
 from analysis import datapackage as dp
-from miners import mine, rerun, variance
+from miners import mine, rerun
 from miners.clone_stage import STATUS_COLUMNS
 from miners.discover import CORPUS_COLUMNS
 from miners.features import FEATURE_COLUMNS
 from miners.practices import PRACTICE_COLUMNS
+from miners.rerun import variance
 from miners.scan import FILE_COLUMNS, SITE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]

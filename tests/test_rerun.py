@@ -17,8 +17,11 @@ from typing import ClassVar
 
 import pytest
 
-from miners import entrypoint, projenv, rerun, sandbox, variance
+from miners import rerun
 from miners.csvio import read_csv
+from miners.rerun import environment as projenv
+from miners.rerun import recipes as entrypoint
+from miners.rerun import sandbox, variance
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")

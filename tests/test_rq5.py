@@ -11,7 +11,7 @@ import scipy.stats as sps
 from analysis import rq5
 from miners.csvio import write_csv
 from miners.rerun import FUNNEL_COLUMNS, RUN_COLUMNS
-from miners.variance import REPO_COLUMNS, VARIANCE_COLUMNS
+from miners.rerun.variance import REPO_COLUMNS, VARIANCE_COLUMNS
 
 
 def test_wilcoxon_paired_matches_scipy_and_gives_the_rank_biserial_effect() -> None:

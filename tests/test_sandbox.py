@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from miners import sandbox
+from miners.rerun import sandbox
 
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="no sandbox here (apt-get install bubblewrap)")
 

@@ -53,9 +53,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from miners import capture, entrypoint, projenv, sandbox, variance
 from miners.clone_stage import clone_dir_name
 from miners.csvio import atomic_write_bytes, read_csv, write_csv
+from miners.rerun import capture, sandbox, variance
+from miners.rerun import environment as projenv
+from miners.rerun import recipes as entrypoint
 
 CONDITIONS = ("as_written", "seeds_forced")
 REPEATING = {"entry_not_found", "install_failed", "import_error", "data_missing", "network_blocked", "timeout"}
@@ -431,13 +433,9 @@ def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> 
 
 
 def _harness_digest() -> str:
-    from miners import HARNESS_MODULES
-
     h = hashlib.sha256()
-    for name in sorted(HARNESS_MODULES):
-        path = Path(__file__).with_name(name)
-        if path.exists():
-            h.update(name.encode() + path.read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:12]
 
 
