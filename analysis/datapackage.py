@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from miners.csvio import atomic_write_bytes
+from miners.rerun.conditions import CONDITIONS as _CONDITIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILE = "datapackage.json"
@@ -125,16 +126,21 @@ BRANCHES = "number of branches of the remote at clone time"
 TAGS = "number of tags of the remote at clone time"
 DEFAULT_BRANCH = "the remote's default branch (its HEAD) at clone time"
 FILES_TRACKED = "number of entries in the commit's tree (files tracked by git, submodules included)"
-CONDITION = Col("string", "rerun condition: as_written = the project exactly as written; "
-                "seeds_forced = PYTHONHASHSEED=0 and random/numpy/torch/tensorflow seeded with 0 "
-                "and determinism flags on at interpreter start (miners/capture.py)",
-                enum=("as_written", "seeds_forced"))
+CONDITION = Col("string", "rerun condition (miners/rerun/conditions.py): as_written = the project "
+                "exactly as written; seeds_forced = PYTHONHASHSEED=0 and random/numpy/torch/tensorflow "
+                "seeded with 0 and determinism flags on at interpreter start (miners/rerun/capture.py); "
+                "latest_env = the same code with its requirements resolved as of the protocol's fixed "
+                "recent date", enum=tuple(_CONDITIONS))
 RUN = _int("run number within the (repository, condition), 1..k", minimum=1)
-RUN_STATUS = ("ok", "install_failed", "entry_not_found", "import_error", "data_missing",
-              "network_blocked", "timeout", "crashed", "no_metrics", "python_mismatch")
-ENTRY_KIND = ("mlproject", "script", "notebook", "none")
+RUN_STATUS = ("ok", "crashed_after_metrics", "install_failed", "entry_not_found", "missing_module",
+              "version_conflict", "import_path", "import_error", "lfs_pointer", "data_missing",
+              "network_blocked", "timeout", "crashed", "no_metrics")
+ENTRY_KIND = ("mlproject", "script", "notebook", "readme", "ci", "makefile", "dvc", "docker", "none")
 ENV_STATUS = ("installed", "installed_relaxed", "install_failed", "reused")
-ENV_SOURCE = ("python_env", "conda_env", "requirements", "pyproject", "inferred", "given")
+ENV_SOURCE = ("lock", "pinned", "mlruns_model", "python_env", "conda_env", "requirements", "pyproject",
+              "inferred", "given")
+AGREEMENT = ("identical", "within_1e-6", "within_1pct", "different")
+OPTIONAL = ("Optional: absent from tables published before rerun harness v2.")
 SEED_COVERAGE = ("complete", "partial", "none", "no_random_framework")
 STEP = _int("position of the stage in the funnel, 1 = first", minimum=1)
 REASONS = "why repositories were dropped at this stage: 'reason: count' pairs, '; '-separated"
@@ -150,8 +156,8 @@ def _funnel_fields(**extra: Col) -> dict[str, Col]:
 # The documentation of every published CSV: resource name (file stem) -> description, keys and
 # fields (in any order; the CSV's header decides the order). Written from the code that
 # produces each column: miners/discover.py, mine.py, clone.py, clone_stage.py, scan.py,
-# analyze.py, features.py, practices.py, envspec.py (mining); miners/rerun.py, variance.py,
-# projenv.py, entrypoint.py, capture.py, sandbox.py (rerun).
+# analyze.py, features.py, practices.py, envspec.py (mining); miners/rerun/ (rerun: harness.py,
+# publish.py, variance.py, environment.py, recipes.py, capture.py, checkout.py, sandbox.py).
 RESOURCES: dict[str, dict[str, Any]] = {
     "funnel": {
         "title": "Sampling funnel",
@@ -474,7 +480,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "description": "One row per repository picked for the rerun experiment: a seeded "
                        "stratified sample of the scanned repositories that use MLflow and log "
                        "metrics or use autolog, plus any named explicitly. Written by "
-                       "miners/rerun.py.",
+                       "miners/rerun/publish.py.",
         "primaryKey": ["repo"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -494,7 +500,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Reruns: one row per run",
         "description": "One row per run of a sampled project: k runs per condition, each in a "
                        "fresh copy of the checkout, sandboxed without network, with its own "
-                       "MLflow store. Written by miners/rerun.py.",
+                       "MLflow store. Written by miners/rerun/publish.py.",
         "primaryKey": ["repo", "condition", "run"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -505,23 +511,43 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "attempted": _bool("the run was executed; false when it was recorded without running "
                                "(no entry point, no environment, or run 1 ended in a failure "
                                "that repeats)"),
-            "status": _str("outcome, first match wins: entry_not_found, install_failed, timeout, "
-                           "ok (exit 0 and at least one metric), no_metrics (exit 0, no metric), "
-                           "network_blocked, import_error, data_missing, crashed",
-                           enum=RUN_STATUS),
+            "status": _str("outcome, first match wins (miners/rerun/harness.py): entry_not_found, "
+                           "install_failed, timeout, ok (exit 0 and at least one metric), no_metrics "
+                           "(exit 0, no metric), crashed_after_metrics (failed after logging metrics, "
+                           "which are kept), network_blocked, missing_module (a package the "
+                           "environment lacks), import_path (the project's own module or a relative "
+                           "import), version_conflict (cannot import a name from an installed "
+                           "package, binary incompatibility), import_error (other ImportError), "
+                           "lfs_pointer (the failure names a Git LFS pointer file), data_missing, "
+                           "crashed; tables published before harness v2 have import_error for the "
+                           "three import classes", enum=RUN_STATUS),
             "reason": _str("why the run has this status (at most 500 characters)"),
             "exception": _str("class of the uncaught exception, or the signal that killed the "
                               "run; empty when none"),
             "exit_code": _int("exit code of the run's process (negative: killed by that signal); "
                               "empty when not executed", minimum=None),
             "seconds": _num("wall-clock duration of the run, seconds", minimum=0),
-            "entry_kind": _str("kind of entry point executed", enum=ENTRY_KIND),
-            "entry": _str("what was executed: the MLproject command, or the script or notebook "
-                          "path relative to the repository root"),
-            "entry_reason": _str("why this entry point was chosen (miners/entrypoint.py "
-                                 "ranking)"),
-            "cwd": _str("working directory: root (repository root) or entry_dir (the entry's "
-                        "own folder)", enum=("root", "entry_dir")),
+            "entry_kind": _str("kind of recipe executed: mlproject (an MLproject entry with mlflow "
+                               "run semantics), script, notebook, or where the command was "
+                               "documented (readme, ci, makefile, dvc, docker); none", enum=ENTRY_KIND),
+            "entry": _str("what was executed: the recipe's command line (steps joined by &&)"),
+            "entry_reason": _str("why this recipe was chosen (miners/rerun/recipes.py ranking)"),
+            "recipe_source": _str("file:line (or file:entry) where the recipe's command was found. "
+                                  + OPTIONAL),
+            "interventions": _str("everything the harness did beyond running the project as "
+                                  "committed: the recipe and the probes before it, repairs, path "
+                                  "mappings, mlflow run semantics, tracking redirects, the "
+                                  "environment's substitutions and relaxations; '; '-separated. "
+                                  + OPTIONAL),
+            "env_mode": _str("as_of_commit or latest: the date the packages were resolved as of. "
+                             + OPTIONAL, enum=("as_of_commit", "latest", "")),
+            "resolution_date": _str("the --exclude-newer date of the install (UTC); empty when "
+                                    "not capped. " + OPTIONAL),
+            "lfs_pointers": _int("tracked files that are Git LFS pointers. " + OPTIONAL),
+            "path_mappings": _int("absolute paths mapped onto committed files (miners/rerun/"
+                                  "checkout.py). " + OPTIONAL),
+            "cwd": _str("working directory of the first step: before harness v2 root or entry_dir; "
+                        "since, the folder relative to the repository root ('.' = root)"),
             "cwd_reason": _str("why that working directory"),
             "env_source": _str("where the environment's requirements came from",
                                enum=ENV_SOURCE),
@@ -556,7 +582,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "description": "One row per metric value a run logged, per step. A metric's key is its "
                        "MLflow key when the run's store holds one MLflow run, else "
                        "'run<i>/<key>' (i = 1-based ordinal by start time). Written by "
-                       "miners/rerun.py (values read by miners/capture.py).",
+                       "miners/rerun/publish.py (values read by miners/rerun/capture.py).",
         "primaryKey": ["repo", "condition", "run", "key", "step"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -573,7 +599,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "rerun_params": {
         "title": "Rerun params",
         "description": "One row per param a run logged (same key convention as "
-                       "rerun_metrics.csv). Written by miners/rerun.py.",
+                       "rerun_metrics.csv). Written by miners/rerun/publish.py.",
         "primaryKey": ["repo", "condition", "run", "key"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -588,7 +614,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Run-to-run variance per metric",
         "description": "One row per (repository, condition, metric key) over the ok runs, using "
                        "each run's value at the key's largest step; statistics in the metric's "
-                       "own unit. Written by miners/rerun.py (miners/variance.py).",
+                       "own unit. Written by miners/rerun/publish.py (miners/rerun/variance.py).",
         "primaryKey": ["repo", "condition", "key"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -620,8 +646,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "rerun_repos": {
         "title": "Rerun verdict per repository and condition",
         "description": "One row per (repository, condition): how many runs were ok and whether "
-                       "the metrics came back the same. Written by miners/rerun.py "
-                       "(miners/variance.py).",
+                       "the metrics came back the same. Written by miners/rerun/publish.py "
+                       "(miners/rerun/variance.py).",
         "primaryKey": ["repo", "condition"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -642,6 +668,52 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "sets_seed": _bool("the repository sets a seed (repo_features.csv)"),
             "seed_coverage": _str("seed coverage (repo_features.csv)", enum=SEED_COVERAGE),
             "entry_kind": _str("kind of entry point executed", enum=ENTRY_KIND),
+            "originals_compared": _int("metric values compared with the committed run of the same "
+                                       "parameters (rerun_originals.csv). " + OPTIONAL),
+            "original_agreement": _str("the weakest agreement among them; empty when none. "
+                                       + OPTIONAL, enum=(*AGREEMENT, "")),
+        },
+    },
+    "rerun_originals": {
+        "title": "Reruns against the runs their authors committed",
+        "description": "One row per (run, MLflow run, metric) of a rerun whose parameters equal "
+                       "those of a run in the repository's committed mlruns/ (the latest such "
+                       "run): the original final value, the rerun's, and their agreement. "
+                       "Written by miners/rerun/publish.py (miners/rerun/variance.py).",
+        "primaryKey": ["repo", "condition", "run", "mlflow_run", "key"],
+        "fields": {
+            "repo": _str(REPO_ID),
+            "condition": CONDITION,
+            "run": RUN,
+            "mlflow_run": _str("the rerun's MLflow run: empty when the run's store held one, else "
+                               "run<i> (1-based by start time)"),
+            "original_run_id": _str("the committed run's MLflow run id"),
+            "key": _str("metric key"),
+            "original_value": _num("final value in the committed run"),
+            "rerun_value": _num("final value in the rerun"),
+            "diff": _num("rerun_value - original_value"),
+            "rel_diff": _num("diff / |original_value|; empty when the original is 0 and diff is not"),
+            "agreement": _str("identical (same IEEE-754 bits), within_1e-6 or within_1pct "
+                              "(relative to the original), different", enum=AGREEMENT),
+        },
+    },
+    "rerun_recipes": {
+        "title": "Run recipes per rerun project",
+        "description": "One row per candidate recipe of a project, in rank order: tried on the "
+                       "first run (status of that probe), not_tried, or skipped (a command found "
+                       "but not usable, with why). chosen marks the recipe every run used. "
+                       "Written by miners/rerun/publish.py (miners/rerun/recipes.py).",
+        "primaryKey": ["repo", "rank"],
+        "fields": {
+            "repo": _str(REPO_ID),
+            "rank": _int("position in the ranking, 1 = best; skipped commands follow", minimum=1),
+            "source": _str("where the recipe comes from: MLproject, a README or docs file, a CI "
+                           "workflow, Makefile, dvc.yaml, Dockerfile, script, notebook"),
+            "where": _str("file:line of the command"),
+            "recipe": _str("the command line (steps joined by &&)"),
+            "status": _str("status of the probe run, not_tried, or skipped"),
+            "reason": _str("why it ranks there, why the probe failed, or why it was skipped"),
+            "chosen": _bool("the recipe every run of the project used"),
         },
     },
     "rerun_environments": {
@@ -650,13 +722,23 @@ RESOURCES: dict[str, dict[str, Any]] = {
                        "requirements came from and how the install went. Written by "
                        "miners/rerun.py (miners/projenv.py); the resolved versions of each are "
                        "in rerun_locks/<repo>.txt.",
-        "primaryKey": ["repo"],
+        "primaryKey": ["repo", "environment"],
         "fields": {
             "repo": _str(REPO_ID),
-            "env_source": _str("first source found: python_env (MLproject), conda_env, "
-                               "requirements (requirements*.txt), pyproject (pyproject.toml or "
-                               "setup.py), inferred (from the imports), given (an existing environment passed with "
-                               "--python-env)", enum=ENV_SOURCE),
+            "environment": _str("which environment of the project: <as_of_commit|latest>-<digest of "
+                                "the recipe's MLproject and files>. " + OPTIONAL),
+            "python_source": _str("the file that declares the Python version. " + OPTIONAL),
+            "mode": _str("as_of_commit or latest. " + OPTIONAL, enum=("as_of_commit", "latest", "")),
+            "resolution_date": _str("the --exclude-newer date of the install (UTC). " + OPTIONAL),
+            "interventions": _str("what the build did beyond the declared environment (Python "
+                                  "substituted, packages added, dropped or relaxed, numpy<2), "
+                                  "'; '-separated. " + OPTIONAL),
+            "env_source": _str("first source found (miners/rerun/environment.py): lock (uv.lock, "
+                               "poetry.lock, Pipfile.lock), pinned (exactly pinned requirements), "
+                               "mlruns_model (the environment MLflow saved with a committed model), "
+                               "python_env (MLproject), conda_env, requirements (requirements*.txt), "
+                               "pyproject (pyproject.toml or setup.py), inferred (from the imports), "
+                               "given (an existing environment passed with --python-env)", enum=ENV_SOURCE),
             "env_status": _str("installed (as declared), installed_relaxed (version constraints "
                                "dropped), install_failed", enum=ENV_STATUS),
             "reason": _str("why the install failed or was relaxed; empty otherwise"),
@@ -677,9 +759,10 @@ RESOURCES: dict[str, dict[str, Any]] = {
     "rerun_funnel": {
         "title": "Rerun funnel",
         "description": "Per condition, one row per stage: sampled, entry found, installed, ran "
-                       "(a run exited 0), logged metrics (a run ok), judged (two ok runs with a "
-                       "common metric), reproduced (identical or within tolerance). Written by "
-                       "miners/rerun.py.",
+                       "(a run exited 0; since harness v2 also a run that logged metrics), logged "
+                       "metrics (a run ok; since v2 also crashed_after_metrics), judged (two such "
+                       "runs with a common metric), reproduced (identical or within tolerance). Written by "
+                       "miners/rerun/publish.py.",
         "primaryKey": ["condition", "step"],
         "fields": _funnel_fields(condition=CONDITION),
     },
@@ -698,6 +781,8 @@ FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
     "variance": [(["repo", "condition"], "rerun_repos", ["repo", "condition"])],
     "rerun_repos": [(["repo"], "rerun_sample", ["repo"])],
     "rerun_environments": [(["repo"], "rerun_sample", ["repo"])],
+    "rerun_originals": [(["repo", "condition", "run"], "reruns", ["repo", "condition", "run"])],
+    "rerun_recipes": [(["repo"], "rerun_sample", ["repo"])],
 }
 
 _INT = re.compile(r"[+-]?\d+")
@@ -857,7 +942,7 @@ def _resource(results: Path, rel: Path, docs: dict[str, dict[str, Any]],
                                    "analysis/datapackage.py")
         cols = {c: fields[c] for c in header}
         title, description = spec["title"], spec["description"]
-        primary = spec.get("primaryKey")
+        primary = [c for c in spec.get("primaryKey") or () if c in header]  # optional key columns
     elif rel.parent == Path(TABLES_DIR):
         doc = docs.get(rel.stem)
         if not isinstance(doc, dict) or not str(doc.get("description") or "").strip():

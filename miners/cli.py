@@ -103,9 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repos", default="", help="owner/name,... to rerun as well (picked_by=explicit)")
     p.add_argument("--project-dirs", type=Path, nargs="*", default=None,
                    help="local project folders instead of the corpus (repository id = folder name)")
-    p.add_argument("--runs", type=_positive, default=5, help="runs per condition (default 5)")
-    p.add_argument("--timeout", type=float, default=900.0, help="wall-clock limit per run in seconds (default 900)")
-    p.add_argument("--conditions", default="as_written,seeds_forced", help="comma-separated: as_written,seeds_forced")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"),
+                   help="the study protocol; its [rerun] section gives the defaults of --runs, --timeout, "
+                        "--max-recipes and --latest-date")
+    p.add_argument("--runs", type=_positive, default=None, help="runs per condition (default: the protocol's)")
+    p.add_argument("--timeout", type=float, default=None, help="wall-clock limit per run in seconds (default: the protocol's)")
+    p.add_argument("--max-recipes", type=_positive, default=None, help="recipes tried on the first run (default: the protocol's)")
+    p.add_argument("--latest-date", default=None, help="YYYY-MM-DD of the latest_env condition (default: the protocol's)")
+    p.add_argument("--conditions", default="as_written,seeds_forced",
+                   help="comma-separated registered conditions (miners/rerun/conditions.py): as_written, "
+                        "seeds_forced, latest_env")
     p.add_argument("--jobs", type=_positive, default=1, help="projects run in parallel (default 1)")
     p.add_argument("--memory-mb", type=_positive, default=12288, help="address-space limit per run, MiB")
     p.add_argument("--threads", type=_positive, default=1, help="threads of numeric libraries (OMP etc.)")
@@ -119,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("rerun-order", help="the seeded rerun order: eligible projects by rank, one per template family")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="mined corpus (results/corpus.csv)")
+    p.add_argument("--features", type=Path, default=None, help="repo_features.csv (default: next to --corpus)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the order (default 2026, the protocol's)")
+    p.add_argument("--exclude", type=Path, nargs="*", default=[],
+                   help="CSVs with a full_name column of projects to leave out (e.g. results/rerun_sample.csv)")
+    p.add_argument("--first", type=int, default=0, help="only the first N (0: all)")
+    p.add_argument("--out", type=Path, default=None, help="write the CSV here instead of standard output")
+
     p = sub.add_parser("bench", help="scanner throughput against ast and libcst baselines")
     p.add_argument("corpus", type=Path, help="a folder of repository work trees (each subfolder is one repository)")
     p.add_argument("--max-files", type=int, default=0, help="use at most this many files for the parser baselines (0: all)")
@@ -130,12 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _rerun(args: argparse.Namespace) -> int:
     from miners import rerun
+    from miners.protocol import Rerun, load
+    from miners.rerun import conditions as registry
     from miners.scan import UsageError
 
-    conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
-    bad = [c for c in conditions if c not in rerun.CONDITIONS]
-    if bad or not conditions:
-        raise UsageError(f"--conditions: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(rerun.CONDITIONS)}")
+    try:
+        conditions = registry.parse(args.conditions)
+    except ValueError as exc:
+        raise UsageError(f"--conditions: {exc}") from None
+    settings = load(args.protocol).rerun if args.protocol.exists() else Rerun()
     try:
         if args.project_dirs:
             projects = rerun.local_projects(args.project_dirs)
@@ -151,7 +170,10 @@ def _rerun(args: argparse.Namespace) -> int:
     missing = [p.repo for p in projects if not p.root.is_dir()]
     if missing:
         raise UsageError(f"{len(missing)} checkout(s) missing under {args.clones} (e.g. {missing[0]}): run `make mine` first")
-    cfg = rerun.Config(work=args.work.resolve(), runs=args.runs, conditions=conditions, timeout=args.timeout,
+    cfg = rerun.Config(work=args.work.resolve(), runs=args.runs or settings.runs, conditions=conditions,
+                       timeout=args.timeout or settings.timeout_seconds,
+                       max_recipes=args.max_recipes or settings.max_recipes,
+                       latest_date=args.latest_date or settings.latest_date,
                        memory_mb=args.memory_mb, threads=args.threads, jobs=args.jobs,
                        wheels=args.wheels if args.wheels.is_dir() else None, skip_repeating=not args.no_skip,
                        unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache, python_env=args.python_env)
@@ -167,6 +189,26 @@ def _rerun(args: argparse.Namespace) -> int:
     for row in rerun.publish(projects, cfg, args.out, sample):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
+    return 0
+
+
+def _rerun_order(args: argparse.Namespace) -> int:
+    from miners.csvio import read_csv, write_csv
+    from miners.rerun import order
+    from miners.scan import UsageError
+
+    features = args.features or args.corpus.parent / "repo_features.csv"
+    for f in (args.corpus, features, *args.exclude):
+        if not f.exists():
+            raise UsageError(f"{f} not found: run `make mine` first")
+    exclude = {r["full_name"] for f in args.exclude for r in read_csv(f)}
+    rows = order(args.corpus, features, args.seed, exclude, args.first)
+    columns = ["position", "full_name", "commit", "commit_date", "rank", "stratum", "family"]
+    if args.out:
+        write_csv(args.out, columns, rows, sort_key=["rank"])
+    else:
+        for r in rows:
+            print(f"{r['position']:>4} {r['full_name']} {r['commit'][:12]} {r['stratum']}")
     return 0
 
 
@@ -256,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "rerun":
             return _rerun(args)
+        if args.command == "rerun-order":
+            return _rerun_order(args)
         if args.command == "codebook":
             from miners.codebook import render
 

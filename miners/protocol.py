@@ -60,6 +60,18 @@ class Scan:
 
 
 @dataclass(frozen=True)
+class Rerun:
+    """Settings of the rerun harness (``make rerun``): ``runs`` per condition, ``timeout_seconds``
+    per run (wall clock), ``max_recipes`` tried on a project's first run, and ``latest_date``
+    (YYYY-MM-DD), the fixed date as of which the ``latest_env`` condition resolves packages."""
+
+    runs: int = 5
+    timeout_seconds: float = 300
+    max_recipes: int = 3
+    latest_date: str = "2026-11-01"
+
+
+@dataclass(frozen=True)
 class Protocol:
     path: str
     name: str
@@ -68,9 +80,11 @@ class Protocol:
     sample: Sample
     clone: Clone
     scan: Scan
+    rerun: Rerun = Rerun()
 
 
-_SECTIONS = {"discover": Discover, "select": Select, "sample": Sample, "clone": Clone, "scan": Scan}
+_SECTIONS = {"discover": Discover, "select": Select, "sample": Sample, "clone": Clone, "scan": Scan,
+             "rerun": Rerun}
 
 
 def _check(section: str, key: str, value: Any, expected: Any) -> Any:
@@ -133,6 +147,12 @@ def load(path: Path | str) -> Protocol:
         raise ProtocolError(f"[select] duplicate_jaccard = {sel.duplicate_jaccard}: expected a number in (0, 1]")
     if "{owner}" not in cl.url_template or "{name}" not in cl.url_template:
         raise ProtocolError(f"[clone] url_template = {cl.url_template!r}: must contain {{owner}} and {{name}}")
+    try:
+        dt.date.fromisoformat(built["rerun"].latest_date)
+    except ValueError:
+        raise ProtocolError(f"[rerun] latest_date = {built['rerun'].latest_date!r}: expected a date YYYY-MM-DD") from None
+    if not 1 <= built["rerun"].max_recipes <= 10 or built["rerun"].runs < 1:
+        raise ProtocolError("[rerun] max_recipes must be 1 to 10 and runs at least 1")
     if built["scan"].jobs < 1:
         raise ProtocolError("[scan] jobs must be at least 1")
     del smp

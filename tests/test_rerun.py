@@ -26,7 +26,9 @@ from miners.rerun import sandbox, variance
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
 GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook",
-         "package_entry"]
+         "package_entry", "docker_workdir", "windows_path", "mlrun_semantics", "committed_original", "lfs_data",
+         "crashed_import"]
+DEFAULT = ("as_written", "seeds_forced")
 
 
 def tree_digest(root: Path) -> str:
@@ -74,6 +76,11 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> dict:
     escape = base / "escaped.txt"
     inside_clone = projects / "outside" / "written-by-run.txt"
     (projects / "outside" / "targets.txt").write_text(f"{escape}\n{inside_clone}\n")
+    # the author's committed run: the same script, run once outside the harness into ./mlruns
+    original = projects / "committed_original"
+    subprocess.run([sys.executable, "train.py"], cwd=original, check=True, capture_output=True,
+                   env={"PATH": "/usr/bin:/bin", "MLFLOW_TRACKING_URI": (original / "mlruns").as_uri(),
+                        "MLFLOW_ALLOW_FILE_STORE": "true", "HOME": str(base)})
     before = {name: tree_digest(projects / name) for name in GROUP}
     out, work = base / "out", base / "work"
     cmd = [sys.executable, "-m", "miners", "rerun", "--project-dirs", *[str(projects / n) for n in GROUP],
@@ -87,11 +94,12 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "inside_clone": inside_clone, "runs": {(r["repo"], r["condition"], int(r["run"])): r for r in runs},
             "repos": {(r["repo"], r["condition"]): r for r in read_csv(out / "rerun_repos.csv")},
             "metrics": read_csv(out / "rerun_metrics.csv"), "params": read_csv(out / "rerun_params.csv"),
-            "variance": read_csv(out / "variance.csv"), "stdout": proc.stdout}
+            "variance": read_csv(out / "variance.csv"), "stdout": proc.stdout,
+            "originals": read_csv(out / "rerun_originals.csv"), "recipes": read_csv(out / "rerun_recipes.csv")}
 
 
 def test_seeded_project_is_identical_in_both_conditions(harness: dict) -> None:
-    for cond in rerun.CONDITIONS:
+    for cond in DEFAULT:
         assert harness["repos"][("seeded", cond)]["verdict"] == "identical"
         assert [harness["runs"][("seeded", cond, k)]["status"] for k in (1, 2)] == ["ok", "ok"]
     loss = [m for m in harness["metrics"] if m["repo"] == "seeded" and m["key"] == "loss" and m["run"] == "1"
@@ -110,18 +118,31 @@ def test_unseeded_metric_varies_as_written_and_not_with_seeds_forced(harness: di
     assert rows[("as_written", "constant")]["identical"] == "true"
 
 
-def test_crash_is_recorded_with_its_exception_and_partial_metrics(harness: dict) -> None:
+def test_crash_after_metrics_keeps_them_and_says_so(harness: dict) -> None:
     row = harness["runs"][("crashing", "as_written", 1)]
-    assert (row["status"], row["exception"], row["exit_code"]) == ("crashed", "ValueError", "1")
-    assert "the model diverged" in row["reason"]
+    assert (row["status"], row["exception"], row["exit_code"]) == ("crashed_after_metrics", "ValueError", "1")
+    assert "the model diverged" in row["reason"] and "after logging 1 metric" in row["reason"]
     assert row["metrics_logged"] == "1"
-    assert harness["repos"][("crashing", "as_written")]["verdict"] == "not_judged"
+    # the metrics count: both runs logged before_crash = 1.0, so the project is judged
+    assert harness["repos"][("crashing", "as_written")]["verdict"] == "identical"
+    assert [m["value"] for m in harness["metrics"] if m["repo"] == "crashing" and m["condition"] == "as_written"] \
+        == ["1.0", "1.0"]
+
+
+def test_a_package_that_is_not_installed_is_a_missing_module(harness: dict) -> None:
+    row = harness["runs"][("crashed_import", "as_written", 1)]
+    assert (row["status"], row["exception"]) == ("missing_module", "ModuleNotFoundError"), row
+    assert "requests00p" in row["reason"]
+    assert harness["runs"][("crashed_import", "as_written", 2)]["attempted"] == "false"
 
 
 def test_network_attempt_is_blocked_and_never_reaches_the_server(harness: dict) -> None:
     row = harness["runs"][("network", "as_written", 1)]
     assert row["status"] == "network_blocked", row
+    assert int(row["network_attempts"]) >= 1  # the audit saw the attempt
     assert Counting.hits == []
+    assert all(r["network_attempts"] == "0" for r in harness["runs"].values()
+               if r["repo"] in ("seeded", "hardcoded") and r["attempted"] == "true")
     # a failure that repeats: run 2 is recorded, not executed
     second = harness["runs"][("network", "as_written", 2)]
     assert (second["status"], second["attempted"]) == ("network_blocked", "false")
@@ -147,22 +168,70 @@ def test_hard_coded_tracking_uri_is_redirected_and_metrics_still_captured(harnes
 def test_working_directory_switches_to_the_entry_folder_after_file_not_found(harness: dict) -> None:
     row = harness["runs"][("subdir_data", "as_written", 1)]
     assert row["status"] == "ok"
-    assert row["cwd"] == "entry_dir"
-    assert "FileNotFoundError" in row["cwd_reason"]
-    assert harness["runs"][("subdir_data", "as_written", 2)]["cwd"] == "entry_dir"
+    assert row["cwd"] == "code"
+    assert "FileNotFoundError" in row["interventions"]
+    assert harness["runs"][("subdir_data", "as_written", 2)]["cwd"] == "code"
 
 
 def test_script_with_relative_imports_is_retried_as_a_module(harness: dict) -> None:
     row = harness["runs"][("package_entry", "as_written", 1)]
     assert row["status"] == "ok", row
-    assert "run as module" in row["cwd_reason"]
+    assert "run as module" in row["interventions"]
     assert harness["runs"][("package_entry", "as_written", 2)]["status"] == "ok"
 
 
 def test_notebook_project_runs_on_a_real_kernel(harness: dict) -> None:
     row = harness["runs"][("notebook", "as_written", 1)]
-    assert (row["entry_kind"], row["entry"], row["status"]) == ("notebook", "analysis.ipynb", "ok")
+    assert (row["entry_kind"], row["status"]) == ("notebook", "ok")
+    assert "analysis.ipynb" in row["entry"]
     assert harness["repos"][("notebook", "as_written")]["verdict"] == "identical"
+
+
+def test_absolute_paths_of_committed_files_are_mapped_and_recorded(harness: dict) -> None:
+    docker = harness["runs"][("docker_workdir", "as_written", 1)]
+    assert docker["status"] == "ok", docker
+    assert "path /app -> ./ (Dockerfile:2)" in docker["interventions"]
+    windows = harness["runs"][("windows_path", "as_written", 1)]
+    assert windows["status"] == "ok", windows
+    assert "C:\\Users\\author\\projects\\demo -> ./ (train.py:6)" in windows["interventions"]
+    means = {m["repo"]: m["value"] for m in harness["metrics"] if m["key"] == "mean_y" and m["run"] == "1"}
+    assert means == {"docker_workdir": "3.0", "windows_path": "6.0"}
+
+
+def test_mlproject_entry_runs_with_mlflow_run_semantics_and_logs_once(harness: dict) -> None:
+    row = harness["runs"][("mlrun_semantics", "as_written", 1)]
+    assert (row["status"], row["entry_kind"], row["mlflow_runs"]) == ("ok", "mlproject", "1"), row
+    assert "mlflow run semantics" in row["interventions"]
+    params = {(p["key"], p["value"]) for p in harness["params"] if p["repo"] == "mlrun_semantics" and p["run"] == "1"
+              and p["condition"] == "as_written"}
+    assert params == {("alpha", "0.25")}
+    assert {m["value"] for m in harness["metrics"] if m["repo"] == "mlrun_semantics"} == {"0.75"}
+
+
+def test_committed_original_is_reproduced_exactly(harness: dict) -> None:
+    rows = [r for r in harness["originals"] if r["repo"] == "committed_original"]
+    assert {(r["condition"], r["run"], r["key"]) for r in rows} == {
+        (c, str(k), key) for c in DEFAULT for k in (1, 2) for key in ("mean", "std")}
+    assert {r["agreement"] for r in rows} == {"identical"}
+    assert all(float(r["diff"]) == 0.0 for r in rows)
+    repo = harness["repos"][("committed_original", "as_written")]
+    assert (repo["originals_compared"], repo["original_agreement"]) == ("4", "identical")
+
+
+def test_an_lfs_pointer_is_its_own_status(harness: dict) -> None:
+    row = harness["runs"][("lfs_data", "as_written", 1)]
+    assert row["status"] == "lfs_pointer", row
+    assert row["lfs_pointers"] == "1" and "measurements.csv" in row["reason"]
+
+
+def test_recipes_tried_are_published(harness: dict) -> None:
+    chosen = [r for r in harness["recipes"] if r["chosen"] == "true"]
+    assert {r["repo"] for r in chosen} == set(GROUP)
+    seeded = next(r for r in chosen if r["repo"] == "seeded")
+    assert (seeded["status"], seeded["recipe"]) == ("ok", "python train.py")
+    for row in harness["runs"].values():
+        if row["attempted"] == "true":
+            assert row["interventions"].startswith("recipe "), row
 
 
 def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:

@@ -9,9 +9,12 @@ imports a ``sitecustomize`` module from the run's ``capture/`` folder (first on 
   the code asks for (``http://localhost:5000``, ``databricks``, a remote server, an environment
   variable set by the code) is replaced by the local store; ``dagshub.init`` becomes a no-op.
   Each replaced URI is appended to ``<run>/redirects.log``.
-* **Network audit.** A ``sys.addaudithook`` hook appends every ``socket.connect`` and
-  ``socket.getaddrinfo`` to a non-loopback host to ``<run>/network.log`` (the sandbox blocks it;
-  the log tells a network failure from other failures).
+* **Network audit.** A ``sys.addaudithook`` hook (Python 3.8 and later) appends every
+  ``socket.connect`` and ``socket.getaddrinfo`` whose host is not loopback (``localhost``,
+  ``127.*``, ``::1``, ``0.0.0.0``, empty) to ``<run>/network.log`` (the sandbox blocks it; the
+  log tells a network failure from other failures, and ``network_attempts`` counts its lines).
+  The injected module is written for every Python from 3.6 on, and works with MLflow 1.x, 2.x
+  and 3.x (it wraps whichever of the URI functions the installed version has).
 * **Exceptions.** An uncaught exception's class, message and traceback tail go to
   ``<run>/exception.json``.
 * **Forced seeds** (condition ``seeds_forced`` only, ``MINING_FORCE_SEEDS=1``, with
@@ -51,23 +54,25 @@ def _log(name, text):
             pass
 
 
-_LOCAL = ("127.", "localhost", "::1", "0.0.0.0", "")
+def _is_local(host):
+    return host in ("", "localhost", "::1", "0.0.0.0", "ip6-localhost") or host.startswith("127.")
 
 
 def _audit(event, args):
     if event == "socket.connect":
         addr = args[1] if len(args) > 1 else None
-        if isinstance(addr, tuple) and addr and isinstance(addr[0], str) and not addr[0].startswith(_LOCAL):
+        if isinstance(addr, tuple) and addr and isinstance(addr[0], str) and not _is_local(addr[0]):
             _log("network.log", "connect %s:%s" % (addr[0], addr[1] if len(addr) > 1 else ""))
     elif event == "socket.getaddrinfo":
         host = args[0] if args else None
         if isinstance(host, bytes):
             host = host.decode("ascii", "replace")
-        if isinstance(host, str) and not host.startswith(_LOCAL):
+        if isinstance(host, str) and not _is_local(host):
             _log("network.log", "resolve %s" % host)
 
 
-_sys.addaudithook(_audit)
+if hasattr(_sys, "addaudithook"):  # Python 3.8+; older interpreters run without the audit
+    _sys.addaudithook(_audit)
 
 _orig_hook = _sys.excepthook
 
@@ -271,24 +276,23 @@ def install(capture_dir: Path) -> None:
     (capture_dir / "_mining_notebook.py").write_text(NOTEBOOK_RUNNER)
 
 
-def read_store(store: Path) -> dict[str, Any]:
-    """Params and metrics of every MLflow run in the file store ``store`` (see module docstring).
-
-    Returns ``{"runs": n, "params": {key: value}, "metrics": {key: [(step, value, is_last)]},
-    "error": ""}``."""
-    out: dict[str, Any] = {"runs": 0, "params": {}, "metrics": {}, "error": ""}
+def store_runs(store: Path) -> tuple[list[dict[str, Any]], str]:
+    """Every MLflow run of the file store ``store`` (all experiments, nested runs included),
+    ordered by start time, name and id: ``({"run_id", "start_time", "params": {key: value},
+    "metrics": {key: [(step, value, is_last)]}}, ...)`` and an error ('' when none). Each (key,
+    step) keeps the last logged value (by timestamp)."""
     if not store.is_dir() or not any(store.iterdir()):
-        return out
+        return [], ""
     import logging
+    import os
     import warnings
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
-    import os
-
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # newer MLflow refuses file stores otherwise
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient
 
+    out: list[dict[str, Any]] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -304,11 +308,8 @@ def read_store(store: Path) -> dict[str, Any]:
                     if not token:
                         break
             runs.sort(key=lambda r: (r.info.start_time or 0, r.info.run_name or "", r.info.run_id))
-            out["runs"] = len(runs)
-            for i, run in enumerate(runs, 1):
-                prefix = "" if len(runs) == 1 else f"run{i}/"
-                for k, v in sorted(run.data.params.items()):
-                    out["params"][prefix + k] = v
+            for run in runs:
+                metrics = {}
                 for key in sorted(run.data.metrics):
                     history = client.get_metric_history(run.info.run_id, key)
                     by_step: dict[int, tuple[int, float]] = {}
@@ -316,25 +317,48 @@ def read_store(store: Path) -> dict[str, Any]:
                         if m.step not in by_step or m.timestamp >= by_step[m.step][0]:
                             by_step[m.step] = (m.timestamp, float(m.value))
                     steps = sorted(by_step)
-                    out["metrics"][prefix + key] = [(s, by_step[s][1], s == steps[-1]) for s in steps]
+                    metrics[key] = [(st, by_step[st][1], st == steps[-1]) for st in steps]
+                out.append({"run_id": run.info.run_id, "start_time": run.info.start_time or 0,
+                            "params": dict(sorted(run.data.params.items())), "metrics": metrics})
     except Exception as exc:  # a store the project broke is data, not a crash
-        out["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return out, f"{type(exc).__name__}: {str(exc)[:300]}"
+    return out, ""
+
+
+def read_store(store: Path) -> dict[str, Any]:
+    """Params and metrics of every MLflow run in the file store ``store`` (see module docstring).
+
+    Returns ``{"runs": n, "params": {key: value}, "metrics": {key: [(step, value, is_last)]},
+    "error": ""}``."""
+    runs, error = store_runs(store)
+    out: dict[str, Any] = {"runs": len(runs), "params": {}, "metrics": {}, "error": error}
+    for i, run in enumerate(runs, 1):
+        prefix = "" if len(runs) == 1 else f"run{i}/"
+        for k, v in run["params"].items():
+            out["params"][prefix + k] = v
+        for k, values in run["metrics"].items():
+            out["metrics"][prefix + k] = values
     return out
 
 
 def read_committed(root: Path) -> dict[str, Any]:
-    """The metrics of a committed ``mlruns/`` folder (the shallowest), read from a copy.
-    ``originals``: bare key -> last value of the latest run (by start time) that logged it."""
+    """The runs of a committed ``mlruns/`` folder (the shallowest), read from a copy without
+    artifacts. ``originals``: bare key -> last value of the latest run (by start time) that
+    logged it; ``runs``: each committed run's id, params and final metric values (the value at
+    its largest step), for the comparison with reruns of the same parameters."""
     dirs = sorted((p for p in Path(root).rglob("mlruns") if p.is_dir() and ".git" not in p.parts),
                   key=lambda p: (len(p.parts), p.as_posix()))
     if not dirs:
-        return {"path": "", "originals": {}, "error": ""}
+        return {"path": "", "originals": {}, "runs": [], "error": ""}
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "mlruns"
         shutil.copytree(dirs[0], copy, symlinks=True, ignore=shutil.ignore_patterns("artifacts"))
-        data = read_store(copy)
+        runs, error = store_runs(copy)
     originals: dict[str, float] = {}
-    for key, values in data["metrics"].items():  # keys are ordered by run start time
-        bare = key.split("/", 1)[1] if key.startswith("run") and "/" in key else key
-        originals[bare] = next(v for s, v, last in values if last)
-    return {"path": dirs[0].relative_to(root).as_posix(), "originals": originals, "error": data["error"]}
+    for run in runs:  # ordered by start time: later runs overwrite
+        for key, values in run["metrics"].items():
+            originals[key] = next(v for _s, v, last in values if last)
+    final = [{"run_id": r["run_id"], "params": r["params"],
+              "metrics": {k: next(v for _s, v, last in vals if last) for k, vals in r["metrics"].items()}}
+             for r in runs if r["metrics"]]
+    return {"path": dirs[0].relative_to(root).as_posix(), "originals": originals, "runs": final, "error": error}

@@ -1,169 +1,131 @@
-"""The rerun harness: re-execute sampled projects k times per condition, sandboxed, and record
-what each run logged.
+"""The runs: re-execute each project k times per condition, sandboxed, and record each run.
 
 Definitions.
 
-* Sample (``rerun_sample.csv``): repositories of the mined corpus that were scanned, use MLflow
-  and log metrics or use autolog; stratum = ``seed|noseed`` (static seed setting) x
-  ``script|notebook`` (``notebook`` when MLflow appears only in notebooks); rank =
-  ``sha256("<seed>:<owner/name>")`` (:func:`miners.sample.rank`, the rank the stratified draw
-  orders by); a proportional stratified draw (largest remainder)
-  of ``--sample`` repositories, plus any ``--repos`` named explicitly (``picked_by``).
-* Checkout: the mine stage's clone holds only the files the miners read; the harness completes
-  a copy of it with every other tracked file the remote can serve (``files_missing`` counts the
-  ones it cannot, e.g. large blobs absent from a mirror).
-* A run (one row of ``reruns.csv``): a fresh copy of the complete checkout (without ``.git``) in its own
-  run directory, executed in the sandbox (:mod:`miners.sandbox`) with the project's environment
-  (:mod:`miners.projenv`), the injected capture (:mod:`miners.capture`) and its own MLflow store.
-* Status of a run, first match wins: ``entry_not_found`` (no entry point); ``install_failed``
-  (the environment did not build); ``timeout`` (killed at ``--timeout`` seconds); ``ok`` (exit
-  code 0 and at least one metric logged); ``no_metrics`` (exit 0, no metric); ``network_blocked``
-  (failed after trying to reach a non-loopback host, or with a connection/name-resolution error);
-  ``import_error`` (``ImportError``/``ModuleNotFoundError``); ``data_missing``
-  (``FileNotFoundError`` or errno 2); ``crashed`` (any other failure; ``exception`` names its
-  class, or the signal).
-* Skipping: when run 1 of a condition ends ``entry_not_found``, ``install_failed``,
-  ``import_error``, ``data_missing``, ``network_blocked`` or ``timeout`` (failures that repeat),
-  its remaining runs are not executed and are recorded with the same status,
-  ``attempted=false`` and the reason (``--no-skip`` executes them all).
-* Import path: the run's copy of the repository (and its ``src/``) is on ``PYTHONPATH``, as
-  after ``pip install -e .``; when run 1 of a script inside a package fails with a relative-import
-  error, it is repeated once as ``python -m package.module`` from the root, kept if that gets
-  further (``cwd_reason`` says so).
-* Working directory: as chosen by :mod:`miners.entrypoint`; when run 1 fails with a
-  ``FileNotFoundError`` from the root and the entry lives in a sub-folder, run 1 is repeated once
-  from that folder and, if that gets further, the folder is kept (``cwd_reason`` says so).
+* **Recipe** (:mod:`miners.rerun.recipes`): a ranked candidate command (one or more steps). On a
+  project's first executed run, up to ``max_recipes`` recipes are tried in rank order (each a
+  *probe*, recorded in ``rerun_recipes.csv``); the first whose run logs at least one metric is
+  kept, else the first. The kept recipe serves every later run and every condition.
+* **Condition** (:mod:`miners.rerun.conditions`): the environment (as of the commit, or as of the
+  protocol's fixed latest date) and whether seeds are forced.
+* **A run** (one row of ``reruns.csv``): a fresh copy of the complete checkout
+  (:mod:`miners.rerun.checkout`) in its own run directory, executed in the sandbox
+  (:mod:`miners.rerun.sandbox`) with the condition's environment
+  (:mod:`miners.rerun.environment`), the injected capture (:mod:`miners.rerun.capture`) and its
+  own MLflow store. A driver script runs the recipe's steps in order (``set -e``), each from its
+  folder; a step of kind ``mlflow_run`` first creates an MLflow run holding the entry point's
+  parameters and exports ``MLFLOW_RUN_ID``, as ``mlflow run`` does, so the project's
+  ``start_run()`` resumes it instead of logging twice.
+* **Status of a run**, first match wins: ``entry_not_found`` (no recipe); ``install_failed`` (the
+  environment did not build); ``timeout`` (killed at the limit; metrics logged before are kept);
+  ``ok`` (exit 0 and at least one metric); ``no_metrics`` (exit 0, no metric);
+  ``crashed_after_metrics`` (failed after logging at least one metric: the metrics are kept and
+  count); ``network_blocked`` (failed after trying to reach a non-loopback host, or with a
+  connection or name-resolution error); ``missing_module`` (``No module named x`` for a module
+  that is not part of the project: a package the environment lacks); ``import_path`` (the
+  missing module is the project's own, or a relative import failed: how the code is put on the
+  path); ``version_conflict`` (``cannot import name X from`` an installed package, or a binary
+  incompatibility: the package is there in another version); ``import_error`` (any other
+  ``ImportError``); ``lfs_pointer`` (the failure names a Git LFS pointer file of the checkout);
+  ``data_missing`` (``FileNotFoundError`` or errno 2); ``crashed`` (any other failure;
+  ``exception`` names its class, or the signal).
+* **Skipping**: when run 1 of a condition ends in a failure that repeats (:data:`REPEATING`), its
+  remaining runs are recorded with the same status, ``attempted=false`` and the reason
+  (``--no-skip`` executes them all).
+* **Repairs** (run 1 of a one-step script recipe only, each kept only if it gets further): a
+  script that fails on a relative import is run as ``python -m package.module`` from the root; a
+  script that cannot find a file from the root is run from its own folder.
+* **Interventions** (column ``interventions``): everything the harness did beyond running the
+  project as committed: the recipe chosen (and the probes that failed before it), repairs,
+  absolute-path mappings, ``mlflow run`` semantics, tracking URIs redirected, and the
+  environment's own (Python substituted, packages added, dropped or relaxed, ...).
 
 Every finished run is recorded at once (``<work>/records/<repo>/<condition>-<k>.json``); a
-restart skips it. ``publish`` turns the records into the CSVs.
+restart skips it. :mod:`miners.rerun.publish` turns the records into the CSVs.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import re
+import shlex
 import shutil
 import sys
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from miners.clone_stage import clone_dir_name
-from miners.csvio import atomic_write_bytes, read_csv, write_csv
-from miners.rerun import capture, sandbox, variance
-from miners.rerun import environment as projenv
-from miners.rerun import recipes as entrypoint
+from miners.csvio import atomic_write_bytes
+from miners.rerun import capture, checkout, conditions, recipes, sandbox
+from miners.rerun import environment as environments
+from miners.rerun.sampling import Project
+from miners.rerun.variance import METRIC_STATUSES
 
-CONDITIONS = ("as_written", "seeds_forced")
-REPEATING = {"entry_not_found", "install_failed", "import_error", "data_missing", "network_blocked", "timeout"}
+REPEATING = {"entry_not_found", "install_failed", "missing_module", "version_conflict", "import_path", "import_error",
+             "data_missing", "lfs_pointer", "network_blocked", "timeout"}
 NETWORK_ERRORS = re.compile(r"ConnectionError|ConnectionRefused|NewConnectionError|MaxRetryError|"
                             r"Temporary failure in name resolution|Name or service not known|Network is unreachable|"
                             r"nodename nor servname|getaddrinfo failed|URLError|gaierror|RemoteDisconnected|"
                             r"Failed to establish a new connection|ProxyError|SSLError|socket\.timeout", re.I)
 EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|Warning|Stop)\w*)(?::|$)", re.M)
+BINARY = re.compile(r"numpy\.dtype size changed|numpy\.core\.multiarray failed to import|_ARRAY_API not found|"
+                    r"compiled using NumPy 1\.x|module compiled against (?:API|ABI) version", re.I)
 
-RUN_COLUMNS = ["repo", "full_name", "commit", "condition", "run", "attempted", "status", "reason", "exception",
-               "exit_code", "seconds", "entry_kind", "entry", "entry_reason", "cwd", "cwd_reason", "env_source",
-               "env_status", "env_seconds", "python", "python_required", "env_fingerprint", "files_missing",
-               "tracking_redirect",
-               "network_attempts", "mlflow_runs", "metrics_logged", "params_logged", "threads", "memory_mb",
-               "timeout_s", "sandbox", "stderr_tail"]
-METRIC_COLUMNS = ["repo", "condition", "run", "key", "step", "value", "is_last"]
-PARAM_COLUMNS = ["repo", "condition", "run", "key", "value"]
-ENV_COLUMNS = ["repo", "env_source", "env_status", "reason", "failed_requirement", "python_required", "python",
-               "seconds", "packages", "requirements", "dropped", "added", "fingerprint"]
-SAMPLE_COLUMNS = ["repo", "full_name", "commit", "stratum", "rank", "picked_by"]
-FUNNEL_COLUMNS = ["step", "stage", "condition", "repositories", "dropped", "drop_reasons"]
+MLFLOW_RUN_HELPER = r'''
+"""Create the MLflow run that `mlflow run` would create, with the entry point's parameters
+(injected by the rerun harness); prints its id."""
+import sys
+from mlflow.tracking import MlflowClient
+
+client = MlflowClient()
+run = client.create_run("0")
+for kv in sys.argv[1:]:
+    key, _, value = kv.partition("=")
+    client.log_param(run.info.run_id, key, value)
+print(run.info.run_id)
+'''
 
 
 @dataclass(frozen=True)
 class Config:
     """Settings of a rerun: ``runs`` per condition, ``timeout`` per run (s), ``memory_mb`` address
-    space per run (MiB), ``threads`` for numeric libraries, ``wheels`` a folder of local wheels."""
+    space per run (MiB), ``threads`` for numeric libraries, ``wheels`` a folder of local wheels,
+    ``max_recipes`` tried on the first run, ``latest_date`` (YYYY-MM-DD) of the ``latest``
+    environment."""
 
     work: Path
     runs: int = 5
-    conditions: tuple[str, ...] = CONDITIONS
-    timeout: float = 900.0
+    conditions: tuple[str, ...] = conditions.DEFAULT
+    timeout: float = 300.0
     memory_mb: int = 12288
     threads: int = 1
     jobs: int = 1
     wheels: Path | None = None
     skip_repeating: bool = True
     unsafe_no_sandbox: bool = False
-    install_timeout: float = 1800.0
+    install_timeout: float = 600.0
     cache: Path | None = None  # package cache shared by all projects (None: the installer's own)
     python_env: Path | None = None  # an existing environment used for every project instead of building one
+    max_recipes: int = 3
+    latest_date: str = "2026-11-01"
 
 
 @dataclass
-class Project:
-    repo: str
-    root: Path
-    full_name: str = ""
-    commit: str = ""
-    stratum: str = ""
-    rank: str = ""
-    picked_by: str = "explicit"
-    static: dict[str, Any] = field(default_factory=dict)
+class Prepared:
+    """What every run of a project shares: its recipes, checkout facts and committed originals."""
+
+    recipes: list[recipes.Recipe]
+    skipped: list[str]
+    mappings: list[checkout.Mapping]
+    lfs_pointers: list[str]
+    files_missing: int
+    missing_names: list[str]
+    local_modules: set[str]
 
 
-def _true(v: Any) -> bool:
-    return str(v).lower() == "true"
-
-
-def sample(corpus: Path, features: Path, clones: Path, size: int, seed: int,
-           explicit: list[str] = ()) -> list[Project]:
-    """The seeded stratified sample (see module docstring) plus the explicit repositories."""
-    from miners.sample import draw, rank
-
-    feats = {r["full_name"]: r for r in read_csv(features)}
-    rows = []
-    commits = {}
-    for r in read_csv(corpus):
-        commits[r["full_name"]] = r.get("sha", "")
-        f = feats.get(r["full_name"])
-        if not (_true(r.get("scanned")) and f and _true(f["uses_mlflow"])):
-            continue
-        if not (_true(f["logs_metrics"]) or _true(f["uses_autolog"])):
-            continue
-        kind = "notebook" if int(f["mlflow_files_py"] or 0) == 0 and int(f["mlflow_files_ipynb"] or 0) > 0 else "script"
-        stratum = f"{'seed' if _true(f['sets_seed']) else 'noseed'}/{kind}"
-        rows.append({"full_name": r["full_name"], "stratum": stratum})
-    by_name = {r["full_name"]: r for r in rows}
-    unknown = [n for n in explicit if n not in commits]
-    if unknown:
-        raise ValueError(f"--repos names repositories that are not in {corpus}: {', '.join(unknown)}")
-    picked = draw([{**r, "full_name": r["full_name"]} for r in rows], size, seed, stratify_by="stratum") if size else set()
-    projects = []
-    for name in sorted(set(picked) | set(explicit)):
-        f = feats.get(name, {})
-        projects.append(Project(clone_dir_name(name), clones / clone_dir_name(name), name, commits.get(name, ""),
-                                by_name.get(name, {}).get("stratum", ""), rank(seed, name),
-                                "sample" if name in picked else "explicit",
-                                {k: f.get(k, "") for k in ("sets_seed", "seed_coverage")}))
-    return projects
-
-
-def local_projects(dirs: list[Path]) -> list[Project]:
-    """Projects from local folders; the repository id is the folder name."""
-    out = []
-    for d in dirs:
-        if not Path(d).is_dir():
-            raise ValueError(f"project folder not found: {d}")
-        out.append(Project(Path(d).name, Path(d).resolve(), Path(d).name.replace("__", "/", 1)))
-    return out
-
-
-# ---------------------------------------------------------------------------------------- runs
-
-
-def _record_path(cfg: Config, repo: str, condition: str, k: int) -> Path:
+def record_path(cfg: Config, repo: str, condition: str, k: int) -> Path:
     return cfg.work / "records" / repo / f"{condition}-{k}.json"
 
 
@@ -171,63 +133,120 @@ def _write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, json.dumps(data, sort_keys=True, indent=1).encode(), durable=False)
 
 
-def checkout(project: Project, cfg: Config) -> dict[str, Any]:
-    """The project's complete work tree. A clone made by the mine stage holds only the files the
-    miners read; a copy of it under ``<work>/checkouts`` gets every other tracked file (data,
-    models) from the same remote at the same commit (:func:`miners.clone.complete_checkout`), and
-    the runs use that copy. Local project folders are used as they are."""
-    from miners.clone import MANIFEST, complete_checkout
-
-    if not (project.root / ".git" / MANIFEST).exists():
-        return {"fetched": 0, "missing_paths": [], "error": ""}
-    full = cfg.work / "checkouts" / project.repo
-    if not (full / ".git" / "mining-complete.json").exists():
-        if full.exists():
-            shutil.rmtree(full)
-        shutil.copytree(project.root, full, symlinks=True)
-    info = complete_checkout(full)
-    project.root = full.resolve()
-    return info
+def _cached(path: Path, make: Any) -> Any:
+    if path.exists():
+        return json.loads(path.read_text())
+    data = make()
+    _write_json(path, data)
+    return data
 
 
-def prepare(project: Project, cfg: Config) -> tuple[entrypoint.Entry, projenv.EnvResult | None, dict[str, Any]]:
-    """Entry point, environment and committed originals of a project (each cached on disk)."""
+def prepare(project: Project, cfg: Config) -> Prepared:
+    """Complete checkout, recipes, LFS pointers, path mappings and committed originals of a
+    project (each cached under ``<work>/records/<repo>/``)."""
     rec = cfg.work / "records" / project.repo
-    info = checkout(project, cfg)
-    project.static["files_missing"] = len(info["missing_paths"])
-    project.static["missing_names"] = sorted({Path(p).name for p in info["missing_paths"]})
-    entry_file = rec / "entry.json"
-    if entry_file.exists():
-        entry = entrypoint.Entry(**{k: tuple(v) if k == "command" else v
-                                    for k, v in json.loads(entry_file.read_text()).items()})
-    else:
-        entry = entrypoint.choose(project.root)
-        _write_json(entry_file, asdict(entry))
-    originals_file = rec / "originals.json"
-    if originals_file.exists():
-        originals = json.loads(originals_file.read_text())
-    else:
-        originals = capture.read_committed(project.root)
-        _write_json(originals_file, originals)
-    if entry.kind == "none":
-        return entry, None, originals
+    project.root, info = checkout.complete(project.root, cfg.work, project.repo)
+    files = checkout.walk(project.root)
+
+    def facts() -> dict[str, Any]:
+        return {"mappings": [asdict(m) for m in checkout.mappings(project.root, files)],
+                "lfs_pointers": checkout.lfs_pointers(project.root, files)}
+
+    found = _cached(rec / "checkout.json", facts)
+    _cached(rec / "originals.json", lambda: capture.read_committed(project.root))
+    cands = _cached(rec / "recipes.json", lambda: recipes_record(project.root))
+    local = {PurePosixPath(f).parts[0].removesuffix(".py") for f in files}
+    local |= {PurePosixPath(f).stem for f in files if f.endswith(".py")}
+    local |= {part for f in files for part in PurePosixPath(f).parts[:-1]}
+    return Prepared([recipe_from_json(r) for r in cands["recipes"]], cands["skipped"],
+                    [checkout.Mapping(**m) for m in found["mappings"]], found["lfs_pointers"],
+                    len(info["missing_paths"]), sorted({Path(p).name for p in info["missing_paths"]}), local)
+
+
+def recipes_record(root: Path) -> dict[str, Any]:
+    """The ranked recipes of a checkout and the commands skipped, as JSON-ready data."""
+    found, skipped = recipes.candidates(root)
+    return {"recipes": [recipe_to_json(r) for r in found], "skipped": skipped}
+
+
+def recipe_to_json(recipe: recipes.Recipe) -> dict[str, Any]:
+    return asdict(recipe)
+
+
+def recipe_from_json(data: dict[str, Any]) -> recipes.Recipe:
+    steps = tuple(recipes.Step(kind=s["kind"], argv=tuple(s["argv"]), cwd=s["cwd"],
+                               params=tuple(tuple(p) for p in s.get("params", ())),
+                               env=tuple(tuple(e) for e in s.get("env", ()))) for s in data["steps"])
+    return recipes.Recipe(source=data["source"], where=data["where"], steps=steps, reason=data["reason"],
+                          entry_paths=tuple(data.get("entry_paths", ())))
+
+
+def recipe_kind(recipe: recipes.Recipe) -> str:
+    """``mlproject`` (an MLproject entry run with mlflow-run semantics), ``notebook`` (notebooks
+    only), ``script`` (scripts found in the code), else where the command was documented:
+    ``readme``, ``ci``, ``makefile``, ``dvc``, ``docker``."""
+    kinds = {s.kind for s in recipe.steps}
+    if "mlflow_run" in kinds:
+        return "mlproject"
+    if kinds == {"notebook"}:
+        return "notebook"
+    source = recipe.source.lower()
+    for key, kind in (("readme", "readme"), ("docs/", "readme"), (".md", "readme"), (".github", "ci"),
+                      ("makefile", "makefile"), ("dvc", "dvc"), ("dockerfile", "docker")):
+        if key in source:
+            return kind
+    return "script"
+
+
+def mlproject_of(root: Path, recipe: recipes.Recipe) -> str:
+    """The MLproject file (posix, relative) whose entry the recipe runs, else ''."""
+    for step in recipe.steps:
+        if step.kind == "mlflow_run":
+            folder = Path(root) / step.cwd
+            found = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name.lower() == "mlproject")
+            if found:
+                return (PurePosixPath(step.cwd) / found[0]).as_posix() if step.cwd else found[0]
+    return ""
+
+
+def environment_for(project: Project, cfg: Config, condition: conditions.Condition,
+                    recipe: recipes.Recipe) -> environments.EnvResult:
+    """The environment of a project for a condition's environment kind and a recipe (built once
+    per distinct (kind, MLproject, executed files), then reused)."""
     if cfg.python_env is not None:
-        return entry, projenv.given(cfg.python_env), originals
-    env = projenv.build(project.root, cfg.work / "envs" / project.repo, cfg.cache, entry.kind,
-                        entry.path if entry.kind == "mlproject" else "", entry.folder, cfg.wheels,
-                        cfg.install_timeout)
-    return entry, env, originals
+        return environments.given(cfg.python_env)
+    mlproject = mlproject_of(project.root, recipe)
+    key = f"{condition.environment}-" + _short(json.dumps([mlproject, list(recipe.entry_paths)]))
+    kind = "notebook" if any(s.kind == "notebook" for s in recipe.steps) else "script"
+    folder = recipe.steps[0].cwd if recipe.steps else ""
+    return environments.build(project.root, cfg.work / "envs" / project.repo / key, cfg.cache, entry_kind=kind,
+                              mlproject=mlproject, entry_paths=recipe.entry_paths, entry_folder=folder,
+                              commit_date=project.commit_date,
+                              mode="latest" if condition.environment == "latest" else "as_of_commit",
+                              latest_date=cfg.latest_date, wheels=cfg.wheels, timeout=cfg.install_timeout)
 
 
-def _save_entry(cfg: Config, project: Project, entry: entrypoint.Entry) -> None:
-    _write_json(cfg.work / "records" / project.repo / "entry.json", asdict(entry))
+def _short(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list[str],
-             metrics: int) -> tuple[str, str, str]:
+# -------------------------------------------------------------------------------- classifying
+
+
+def _module_of(message: str) -> str:
+    m = re.search(r"No module named '([^']+)'", message) or re.search(r"cannot import name '[^']+' from '([^']+)'",
+                                                                        message)
+    return m.group(1) if m else ""
+
+
+def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list[str], metrics: int,
+             local_modules: set[str] = frozenset(), lfs_pointers: list[str] = ()) -> tuple[str, str, str]:
     """``(status, exception, reason)`` of a finished run (module docstring)."""
     if outcome.timed_out:
-        return "timeout", "", f"killed after the {outcome.seconds:.0f} s limit"
+        return "timeout", "", (f"killed after the {outcome.seconds:.0f} s limit"
+                               + (f", after logging {metrics} metric(s)" if metrics else ""))
     if outcome.exit_code == 0:
         return ("ok", "", "") if metrics else ("no_metrics", "", "exited 0 but logged no metric")
     stderr = outcome.stderr_tail
@@ -239,17 +258,42 @@ def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list
     if outcome.exit_code is not None and outcome.exit_code < 0:
         import signal
 
-        name = signal.Signals(-outcome.exit_code).name if -outcome.exit_code in signal.Signals._value2member_map_ else str(-outcome.exit_code)
-        return "crashed", name, f"killed by {name}" + (" (memory limit?)" if name == "SIGKILL" else "")
+        num = -outcome.exit_code
+        name = signal.Signals(num).name if num in signal.Signals._value2member_map_ else str(num)
+        status = "crashed_after_metrics" if metrics else "crashed"
+        return status, name, f"killed by {name}" + (" (memory limit?)" if name == "SIGKILL" else "")
+    if metrics:
+        return "crashed_after_metrics", cls or f"exit code {outcome.exit_code}", \
+            f"failed after logging {metrics} metric(s): {message}"
     if network and (NETWORK_ERRORS.search(cls) or NETWORK_ERRORS.search(stderr) or "Connection" in cls):
         return "network_blocked", cls, f"tried {network[0]}{' and more' if len(network) > 1 else ''}: {message}"
     if NETWORK_ERRORS.search(cls) or (not cls and NETWORK_ERRORS.search(stderr)):
         return "network_blocked", cls, message
-    if cls in ("ModuleNotFoundError", "ImportError"):
-        return "import_error", cls, message
+    if cls in ("ModuleNotFoundError", "ImportError") or BINARY.search(stderr):
+        return _import_status(cls, message, stderr, local_modules), cls or "ImportError", message
+    text = f"{message}\n{(exc or {}).get('traceback', '')}\n{stderr}"
+    pointer = next((p for p in lfs_pointers if p in text or PurePosixPath(p).name in text), "")
+    if pointer:
+        return "lfs_pointer", cls, f"{pointer} is a Git LFS pointer, its content is not in the repository: {message}"
     if cls == "FileNotFoundError" or (exc or {}).get("errno") == 2 or "No such file or directory" in message:
         return "data_missing", cls or "FileNotFoundError", message
     return "crashed", cls or f"exit code {outcome.exit_code}", message
+
+
+def _import_status(cls: str, message: str, stderr: str, local_modules: set[str]) -> str:
+    if BINARY.search(stderr) or BINARY.search(message):
+        return "version_conflict"
+    if "relative import" in message:
+        return "import_path"
+    module = _module_of(message)
+    top = module.split(".")[0]
+    if top and top in local_modules:
+        return "import_path"
+    if cls == "ModuleNotFoundError" or "No module named" in message:
+        return "missing_module"
+    if "cannot import name" in message:
+        return "version_conflict"
+    return "import_error"
 
 
 def _last_line(text: str) -> str:
@@ -257,134 +301,236 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _copy_project(src: Path, dest: Path) -> None:
-    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+def _lines(path: Path) -> list[str]:
+    return [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()] if path.exists() else []
 
 
-def execute(project: Project, entry: entrypoint.Entry, env: projenv.EnvResult, condition: str, k: int,
-            cfg: Config) -> dict[str, Any]:
-    """One sandboxed run; returns its record (row, metrics, params)."""
-    run_dir = (cfg.work / "runs" / project.repo / condition / str(k)).resolve()
+# ---------------------------------------------------------------------------------- executing
+
+
+def driver(recipe: recipes.Recipe, proj: Path, capture_dir: Path, run_dir: Path) -> tuple[str, list[str]]:
+    """The shell script that runs the recipe's steps in order, and the interventions it makes
+    (``mlflow run`` semantics)."""
+    lines = ["set -e"]
+    done = []
+    for i, step in enumerate(recipe.steps):
+        lines.append(f"cd {shlex.quote(str(proj / step.cwd) if step.cwd else str(proj))}")
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.env)
+        prefix = f"env {env} " if env else ""
+        if step.kind == "mlflow_run":
+            params = " ".join(shlex.quote(f"{k}={v}") for k, v in step.params)
+            lines.append(f"MLFLOW_RUN_ID=$(python {shlex.quote(str(capture_dir / '_mining_mlflow_run.py'))} {params})")
+            lines.append("export MLFLOW_RUN_ID")
+            done.append(f"mlflow run semantics: a run with the entry point's {len(step.params)} parameter(s) "
+                        "was created and MLFLOW_RUN_ID exported")
+            lines.append(prefix + " ".join(shlex.quote(a) for a in step.argv))
+            lines.append("unset MLFLOW_RUN_ID")
+        elif step.kind == "notebook":
+            out = run_dir / f"executed-{i + 1}.ipynb"
+            lines.append(f"{prefix}python {shlex.quote(str(capture_dir / '_mining_notebook.py'))} "
+                         f"{shlex.quote(step.argv[0] if not step.cwd else PurePosixPath(step.argv[0]).name)} "
+                         f"{shlex.quote(str(out))}")
+        else:
+            lines.append(prefix + " ".join(shlex.quote(a) for a in step.argv))
+    return "\n".join(lines) + "\n", done
+
+
+def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: environments.EnvResult,
+            condition: conditions.Condition, k: int, cfg: Config) -> dict[str, Any]:
+    """One sandboxed run of a recipe; returns its record (row, metrics, params)."""
+    run_dir = (cfg.work / "runs" / project.repo / condition.name / str(k)).resolve()
     if run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     proj = run_dir / "project"
-    _copy_project(project.root, proj)
-    capture.install(run_dir / "capture")
+    shutil.copytree(project.root, proj, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    capture_dir = run_dir / "capture"
+    capture.install(capture_dir)
+    (capture_dir / "_mining_mlflow_run.py").write_text(MLFLOW_RUN_HELPER)
     store = run_dir / "store"  # created by MLflow itself, with its default experiment
     venv = Path(env.venv)
-    python = str(venv / "bin" / "python")
-    cwd = proj / entry.folder if entry.cwd == "entry_dir" else proj
-    if entry.kind == "mlproject":
-        argv = ["sh", "-c", entry.command[0]]
-    elif entry.kind == "notebook":
-        nb = entry.path if entry.cwd == "root" else Path(entry.path).name
-        argv = [python, str(run_dir / "capture" / "_mining_notebook.py"), nb, str(run_dir / "executed.ipynb")]
-    else:
-        argv = entrypoint.argv_for(entry, entry.cwd, python)
-    # the project's own modules importable as after `pip install -e .` (root, and src/ if any)
-    pythonpath = [run_dir / "capture", proj] + ([proj / "src"] if (proj / "src").is_dir() else [])
+    interventions = list(env.interventions) if hasattr(env, "interventions") else []
+    first_cwd = proj / recipe.steps[0].cwd if recipe.steps and recipe.steps[0].cwd else proj
+    interventions += checkout.apply_windows(prep.mappings, proj, first_cwd)
+    binds = tuple(checkout.bind_args(prep.mappings, proj)) if sandbox.available() == "bwrap" else ()
+    interventions += [m.describe() for m in prep.mappings if m.kind in ("posix", "workdir") and binds]
+    script, done = driver(recipe, proj, capture_dir, run_dir)
+    interventions += done
+    (run_dir / "recipe.sh").write_text(script)
+    pythonpath = [capture_dir, proj] + ([proj / "src"] if (proj / "src").is_dir() else [])
     extra = {"PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin", "VIRTUAL_ENV": str(venv),
              "PYTHONPATH": ":".join(str(p) for p in pythonpath), "MLFLOW_TRACKING_URI": store.as_uri(),
              "MINING_STORE_URI": store.as_uri(), "MINING_RUN_DIR": str(run_dir), "GIT_PYTHON_REFRESH": "quiet",
              "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1",
-             "MLFLOW_ALLOW_FILE_STORE": "true"}
-    if condition == "seeds_forced":
+             "MLFLOW_ALLOW_FILE_STORE": "true",
+             # MLflow 3's own telemetry would count as the project's network attempt
+             "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    if condition.force_seeds:
         extra.update(PYTHONHASHSEED="0", MINING_FORCE_SEEDS="1", CUBLAS_WORKSPACE_CONFIG=":4096:8",
                      TF_DETERMINISTIC_OPS="1")
     limits = sandbox.Limits(cfg.timeout, cfg.memory_mb, cfg.threads)
-    outcome = sandbox.run(argv, run_dir, cwd, limits, extra, cfg.unsafe_no_sandbox, read_only=(venv,))
+    outcome = sandbox.run(["sh", str(run_dir / "recipe.sh")], run_dir, proj, limits, extra, cfg.unsafe_no_sandbox,
+                          read_only=(venv,), binds=binds)
     exc_file = run_dir / "exception.json"
     exc = json.loads(exc_file.read_text()) if exc_file.exists() else None
     network = _lines(run_dir / "network.log")
-    redirects = _lines(run_dir / "redirects.log")
+    redirects = list(dict.fromkeys(_lines(run_dir / "redirects.log")))
     data = capture.read_store(store)
-    status, exception, reason = classify(outcome, exc, network, len(data["metrics"]))
+    status, exception, reason = classify(outcome, exc, network, len(data["metrics"]), prep.local_modules,
+                                         prep.lfs_pointers)
     if data["error"] and status == "ok":
         reason = "the store could not be read completely: " + data["error"]
+    if redirects:
+        interventions.append("tracking URI redirected to the run's store: " + "; ".join(redirects)[:300])
     row = {"status": status, "exception": exception, "reason": reason[:500], "exit_code": outcome.exit_code,
-           "seconds": outcome.seconds, "tracking_redirect": "; ".join(dict.fromkeys(redirects))[:500],
+           "seconds": outcome.seconds, "tracking_redirect": "; ".join(redirects)[:500],
            "network_attempts": len(network), "mlflow_runs": data["runs"], "metrics_logged": len(data["metrics"]),
            "params_logged": len(data["params"]), "sandbox": outcome.sandbox,
            "stderr_tail": " ".join(outcome.stderr_tail[-800:].split())[-600:], "attempted": True,
-           "cwd": entry.cwd, "cwd_reason": entry.cwd_reason}
+           "interventions": interventions}
     for sub in ("project", "home", "tmp", "store"):
         shutil.rmtree(run_dir / sub, ignore_errors=True)
     return {"row": row, "metrics": data["metrics"], "params": data["params"]}
 
 
-def _repairs(project: Project, entry: entrypoint.Entry, row: dict[str, Any]) -> list[entrypoint.Entry]:
-    """The one repaired entry that run 1's failure calls for (module docstring), if any: a
-    script with a relative-import error is run as a module; a script that cannot find a file
-    from the root is run from its own folder."""
-    if row["status"] == "import_error" and "relative import" in row.get("reason", ""):
-        module = entrypoint.as_module(project.root, entry)
-        return [module] if module is not None else []
-    if row["status"] == "data_missing" and entry.cwd == "root" and entry.folder and entry.kind != "mlproject":
-        return [replace(entry, cwd="entry_dir",
-                        cwd_reason=f"retried from {entry.folder}/ after FileNotFoundError from the root")]
+def repairs(project: Project, recipe: recipes.Recipe, row: dict[str, Any]) -> list[tuple[recipes.Recipe, str]]:
+    """The one repaired recipe that run 1's failure calls for (module docstring), with why."""
+    if len(recipe.steps) != 1 or recipe.steps[0].kind != "python" or len(recipe.steps[0].argv) < 2:
+        return []
+    step = recipe.steps[0]
+    script = step.argv[1]
+    if script == "-m":
+        return []
+    path = PurePosixPath(step.cwd) / script if step.cwd else PurePosixPath(script)
+    if row["status"] == "import_path" and "relative import" in row.get("reason", ""):
+        folder = path.parent
+        if folder.as_posix() != "." and (project.root / folder / "__init__.py").exists():
+            dotted = ".".join(path.with_suffix("").parts)
+            new = replace(step, argv=("python", "-m", dotted, *step.argv[2:]), cwd="")
+            return [(replace(recipe, steps=(new,)), f"run as module {dotted} from the root after a relative-import error")]
+    if row["status"] == "data_missing" and not step.cwd and path.parent.as_posix() != ".":
+        new = replace(step, argv=("python", path.name, *step.argv[2:]), cwd=path.parent.as_posix())
+        return [(replace(recipe, steps=(new,)), f"run from {path.parent}/ after FileNotFoundError from the root")]
     return []
 
 
-def _lines(path: Path) -> list[str]:
-    return [ln for ln in path.read_text(errors="replace").splitlines() if ln.strip()] if path.exists() else []
+def _probe(project: Project, prep: Prepared, cfg: Config, condition: conditions.Condition,
+           k: int) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    """Try up to ``max_recipes`` recipes on the first run; returns the kept recipe's index, its
+    run record and one row per probe."""
+    probes: list[dict[str, Any]] = []
+    kept: tuple[int, dict[str, Any]] | None = None
+    for i, recipe in enumerate(prep.recipes[: cfg.max_recipes]):
+        env = environment_for(project, cfg, condition, recipe)
+        if not env.ok:
+            rec = {"row": _env_failed_row(env)}
+        else:
+            rec = execute(project, prep, recipe, env, condition, k, cfg)
+            for repaired, why in repairs(project, recipe, rec["row"]):
+                retry = execute(project, prep, repaired, env, condition, k, cfg)
+                if retry["row"]["status"] != rec["row"]["status"]:
+                    prep.recipes[i] = recipe = replace(repaired, reason=f"{recipe.reason}; {why}")
+                    rec = retry
+                    rec["row"]["interventions"].append(f"repair: {why}")
+                else:
+                    rec["row"]["reason"] = (rec["row"]["reason"] + f" (the repair, {why}, failed too)")[:500]
+        rec["env"] = env
+        probes.append({"index": i, "recipe": recipes.recipe_text(recipe), "where": recipe.where,
+                       "status": rec["row"]["status"], "reason": rec["row"].get("reason", "")[:300]})
+        if kept is None:
+            kept = (i, rec)
+        if rec["row"]["status"] in METRIC_STATUSES:
+            kept = (i, rec)
+            break
+    assert kept is not None
+    return kept[0], kept[1], probes
+
+
+def _env_failed_row(env: environments.EnvResult) -> dict[str, Any]:
+    return {"status": "install_failed", "attempted": False,
+            "reason": f"{env.failed_requirement or 'environment'}: {env.reason}"[:500],
+            "interventions": list(getattr(env, "interventions", []))}
+
+
+def _env_columns(env: environments.EnvResult | None) -> dict[str, Any]:
+    if env is None:
+        return {}
+    return {"env_source": env.env_source, "env_status": env.env_status, "env_seconds": env.seconds,
+            "python": env.python, "python_required": env.python_required, "env_fingerprint": env.fingerprint,
+            "env_mode": getattr(env, "mode", ""), "resolution_date": getattr(env, "resolution_date", "")}
 
 
 def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.Lock | None = None) -> None:
     """Every run of one project not yet recorded."""
     lock = lock or threading.Lock()
     todo = [(c, k) for c in cfg.conditions for k in range(1, cfg.runs + 1)
-            if not _record_path(cfg, project.repo, c, k).exists()]
+            if not record_path(cfg, project.repo, c, k).exists()]
     if not todo:
         return
+    rec_dir = cfg.work / "records" / project.repo
     try:
-        entry, env, _ = prepare(project, cfg)
+        prep = prepare(project, cfg)
     except Exception as exc:  # a project that breaks the harness is data
-        entry, env = replace(entrypoint.NONE, reason=f"harness error: {type(exc).__name__}: {exc}"[:300]), None
-    base = {"entry_kind": entry.kind, "entry": " ".join(entry.command) if entry.kind == "mlproject" else entry.path,
-            "entry_reason": entry.reason, "cwd": entry.cwd, "cwd_reason": entry.cwd_reason,
-            "threads": cfg.threads, "memory_mb": cfg.memory_mb, "timeout_s": cfg.timeout,
-            "files_missing": project.static.get("files_missing", 0)}
-    if env is not None:
-        base.update(env_source=env.env_source, env_status=env.env_status, env_seconds=env.seconds,
-                    python=env.python, python_required=env.python_required, env_fingerprint=env.fingerprint)
+        prep = Prepared([], [f"harness error: {type(exc).__name__}: {exc}"[:300]], [], [], 0, [], set())
+    chosen_file = rec_dir / "chosen.json"
+    chosen = json.loads(chosen_file.read_text()) if chosen_file.exists() else None
+    base = {"threads": cfg.threads, "memory_mb": cfg.memory_mb, "timeout_s": cfg.timeout,
+            "files_missing": prep.files_missing, "lfs_pointers": len(prep.lfs_pointers),
+            "path_mappings": len(prep.mappings)}
     first_status: dict[str, tuple[str, str]] = {}
     for condition in cfg.conditions:
-        done = _record_path(cfg, project.repo, condition, 1)
+        done = record_path(cfg, project.repo, condition, 1)
         if done.exists():
             row = json.loads(done.read_text())["row"]
             first_status[condition] = (row["status"], row.get("reason", ""))
-    for condition, k in todo:
-        if entry.kind == "none":
-            rec = {"row": {"status": "entry_not_found", "reason": entry.reason, "attempted": False}}
-        elif env is None or not env.ok:
-            rec = {"row": {"status": "install_failed", "attempted": False,
-                           "reason": f"{env.failed_requirement or 'environment'}: {env.reason}"[:500] if env else ""}}
-        elif (cfg.skip_repeating and k > 1 and condition in first_status
-              and first_status[condition][0] in REPEATING):
-            st, why = first_status[condition]
-            rec = {"row": {"status": st, "attempted": False,
-                           "reason": f"not executed: run 1 ended {st} ({why[:200]}), a failure that repeats"}}
+    for name, k in todo:
+        condition = conditions.get(name)
+        env = None
+        if not prep.recipes:
+            why = "; ".join(prep.skipped[:3]) if prep.skipped and prep.skipped[0].startswith("harness error") else ""
+            rec = {"row": {"status": "entry_not_found", "attempted": False,
+                           "reason": why or "no recipe: no MLproject entry, documented command, script or notebook "
+                                            "that runs MLflow tracking", "interventions": []}}
+            recipe = None
+        elif chosen is None:
+            index, rec, probes = _probe(project, prep, cfg, condition, k)
+            env = rec.pop("env")
+            chosen = {"index": index, "recipe": recipe_to_json(prep.recipes[index]), "probes": probes}
+            _write_json(chosen_file, chosen)
+            recipe = prep.recipes[index]
         else:
-            rec = execute(project, entry, env, condition, k, cfg)
-            for repaired in _repairs(project, entry, rec["row"]) if k == 1 else ():
-                retry = execute(project, repaired, env, condition, k, cfg)
-                if retry["row"]["status"] == rec["row"]["status"]:
-                    rec["row"]["cwd_reason"] = f"{entry.cwd_reason}; the repair ({repaired.cwd_reason}) failed too"
-                    continue
-                entry, rec = repaired, retry
-                _save_entry(cfg, project, entry)
-                base.update(cwd=entry.cwd, cwd_reason=entry.cwd_reason)
-        missing = [n for n in project.static.get("missing_names", []) if n in rec["row"].get("reason", "")]
-        if rec["row"]["status"] == "data_missing" and missing:
-            rec["row"]["reason"] = (f"{missing[0]} is tracked but the remote did not serve it; "
-                                    + rec["row"]["reason"])[:500]
-        if k == 1 or condition not in first_status:
-            first_status[condition] = (rec["row"]["status"], rec["row"].get("reason", ""))
-        row = {**base, **rec["row"], "repo": project.repo, "full_name": project.full_name, "commit": project.commit,
-               "condition": condition, "run": k}
-        rec["row"] = row
-        _write_json(_record_path(cfg, project.repo, condition, k), rec)
+            recipe = recipe_from_json(chosen["recipe"])
+            env = environment_for(project, cfg, condition, recipe)
+            if not env.ok:
+                rec = {"row": _env_failed_row(env)}
+            elif (cfg.skip_repeating and k > 1 and name in first_status and first_status[name][0] in REPEATING):
+                st, why = first_status[name]
+                rec = {"row": {"status": st, "attempted": False, "interventions": [],
+                               "reason": f"not executed: run 1 ended {st} ({why[:200]}), a failure that repeats"}}
+            else:
+                rec = execute(project, prep, recipe, env, condition, k, cfg)
+        row = rec["row"]
+        missing = [n for n in prep.missing_names if n in row.get("reason", "")]
+        if row["status"] == "data_missing" and missing:
+            row["reason"] = (f"{missing[0]} is tracked but the remote did not serve it; " + row["reason"])[:500]
+        if k == 1 or name not in first_status:
+            first_status[name] = (row["status"], row.get("reason", ""))
+        interventions = list(row.get("interventions", []))
+        if recipe is not None and chosen is not None:
+            failed = [p for p in chosen["probes"] if p["index"] != chosen["index"]]
+            note = f"recipe {recipe.where}: {recipes.recipe_text(recipe)}"
+            if failed:
+                note += " (tried before: " + ", ".join(f"{p['where']} {p['status']}" for p in failed) + ")"
+            interventions.insert(0, note)
+        rec["row"] = {**base, **_env_columns(env), **row, "repo": project.repo, "full_name": project.full_name,
+                      "commit": project.commit, "condition": name, "run": k,
+                      "entry_kind": recipe_kind(recipe) if recipe else "none",
+                      "entry": recipes.recipe_text(recipe) if recipe else "",
+                      "entry_reason": recipe.reason if recipe else row.get("reason", ""),
+                      "recipe_source": recipe.where if recipe else "",
+                      "cwd": (recipe.steps[0].cwd or ".") if recipe and recipe.steps else "",
+                      "interventions": "; ".join(dict.fromkeys(interventions))[:2000]}
+        _write_json(record_path(cfg, project.repo, name, k), rec)
         if bar is not None:
             with lock:
                 bar.update(1)
@@ -399,7 +545,7 @@ def rerun(projects: list[Project], cfg: Config, progress: bool = True) -> None:
                                 "pass --unsafe-no-sandbox to run untrusted code without one")
     cfg.work.mkdir(parents=True, exist_ok=True)
     total = len(projects) * len(cfg.conditions) * cfg.runs
-    done = sum(_record_path(cfg, p.repo, c, k).exists() for p in projects for c in cfg.conditions
+    done = sum(record_path(cfg, p.repo, c, k).exists() for p in projects for c in cfg.conditions
                for k in range(1, cfg.runs + 1))
     lock = threading.Lock()
     with tqdm(total=total, initial=done, unit="run", desc="rerun", disable=not progress or None,
@@ -411,128 +557,3 @@ def rerun(projects: list[Project], cfg: Config, progress: bool = True) -> None:
             with ThreadPoolExecutor(cfg.jobs) as pool:
                 for f in [pool.submit(run_project, p, cfg, bar, lock) for p in projects]:
                     f.result()
-
-
-# ------------------------------------------------------------------------------------ publish
-
-
-def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> dict[str, Any]:
-    """What produced the rerun tables: the sample's definition, the harness settings, the
-    sandbox, the harness version and the machine (the only rerun output with a date)."""
-    import os
-    import platform
-
-    from miners import MINER_VERSION, __version__
-
-    return {"harness": f"{__version__}+{_harness_digest()}", "miner_version": MINER_VERSION,
-            "sample": sample, "repositories": len(projects), "runs_per_condition": cfg.runs,
-            "conditions": list(cfg.conditions), "timeout_s": cfg.timeout, "memory_mb": cfg.memory_mb,
-            "threads": cfg.threads, "skip_repeating": cfg.skip_repeating, "sandbox": sandbox.available() or "none",
-            "python": platform.python_version(), "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-            "published_at": now()}
-
-
-def _harness_digest() -> str:
-    h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Write the rerun CSVs to ``out`` from the records; returns the funnel rows."""
-    runs, metrics, params, envs, originals = [], [], [], [], {}
-    info: dict[str, dict[str, Any]] = {}
-    for p in projects:
-        rec_dir = cfg.work / "records" / p.repo
-        entry = json.loads((rec_dir / "entry.json").read_text()) if (rec_dir / "entry.json").exists() else {}
-        info[p.repo] = {"full_name": p.full_name, "entry_kind": entry.get("kind", ""),
-                        **{k: v for k, v in p.static.items() if k in ("sets_seed", "seed_coverage")}}
-        orig = rec_dir / "originals.json"
-        if orig.exists():
-            originals[p.repo] = json.loads(orig.read_text()).get("originals", {})
-        env_file = cfg.work / "envs" / p.repo / "env.json"
-        e = json.loads(env_file.read_text()) if env_file.exists() else None
-        if e is None and cfg.python_env is not None:
-            e = asdict(projenv.given(cfg.python_env))
-        if e is not None:
-            envs.append({"repo": p.repo, **{k: e.get(k, "") for k in ENV_COLUMNS if k != "repo"},
-                         "requirements": "; ".join(e["requirements"]), "dropped": "; ".join(e["dropped"]),
-                         "added": "; ".join(e["added"])})
-            if e.get("lock"):
-                atomic_write_bytes(out / "rerun_locks" / f"{p.repo}.txt", e["lock"].encode())
-        for c in cfg.conditions:
-            for k in range(1, cfg.runs + 1):
-                path = _record_path(cfg, p.repo, c, k)
-                if not path.exists():
-                    continue
-                rec = json.loads(path.read_text())
-                runs.append(rec["row"])
-                for key, values in (rec.get("metrics") or {}).items():
-                    for step, value, last in values:
-                        metrics.append({"repo": p.repo, "condition": c, "run": k, "key": key, "step": step,
-                                        "value": value, "is_last": last})
-                for key, value in (rec.get("params") or {}).items():
-                    params.append({"repo": p.repo, "condition": c, "run": k, "key": key, "value": value})
-    var_rows = variance.variance(runs, metrics, originals)
-    repo_rows = variance.verdicts(runs, var_rows, info, list(cfg.conditions))
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "reruns.csv", RUN_COLUMNS, runs, sort_key=["repo", "condition", "run"])
-    write_csv(out / "rerun_metrics.csv", METRIC_COLUMNS, metrics, sort_key=["repo", "condition", "run", "key", "step"])
-    write_csv(out / "rerun_params.csv", PARAM_COLUMNS, params, sort_key=["repo", "condition", "run", "key"])
-    write_csv(out / "variance.csv", variance.VARIANCE_COLUMNS, var_rows, sort_key=["repo", "condition", "key"])
-    write_csv(out / "rerun_repos.csv", variance.REPO_COLUMNS, repo_rows, sort_key=["repo", "condition"])
-    write_csv(out / "rerun_environments.csv", ENV_COLUMNS, envs, sort_key=["repo"])
-    write_csv(out / "rerun_sample.csv", SAMPLE_COLUMNS,
-              [{"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum, "rank": p.rank,
-                "picked_by": p.picked_by} for p in projects], sort_key=["repo"])
-    funnel_rows = funnel(projects, runs, repo_rows, list(cfg.conditions))
-    write_csv(out / "rerun_funnel.csv", FUNNEL_COLUMNS, funnel_rows, sort_key=["condition", "step"])
-    atomic_write_bytes(out / "rerun_provenance.json",
-                       (json.dumps(provenance(cfg, projects, sample or {}), indent=2, sort_keys=True) + "\n").encode())
-    return funnel_rows
-
-
-def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[dict[str, Any]],
-           conditions: list[str]) -> list[dict[str, Any]]:
-    """sampled -> entry found -> installed -> ran (a run exited 0) -> logged metrics (a run ok)
-    -> judged (two ok runs with a common metric) -> reproduced (identical or within tolerance),
-    per condition, in repositories."""
-    out = []
-    for cond in conditions:
-        rr = [r for r in runs if r["condition"] == cond]
-        by_repo: dict[str, list[dict[str, Any]]] = {}
-        for r in rr:
-            by_repo.setdefault(r["repo"], []).append(r)
-        verdict = {r["repo"]: r["verdict"] for r in repo_rows if r["condition"] == cond}
-        stages = [
-            ("sampled", lambda _repo, _rs: True, None),
-            ("entry found", lambda _repo, rs: all(r["entry_kind"] != "none" for r in rs), "entry_not_found"),
-            ("installed", lambda _repo, rs: all(r["status"] != "install_failed" for r in rs), "install_failed"),
-            ("ran", lambda _repo, rs: any(r.get("exit_code") == 0 for r in rs), "status"),
-            ("logged metrics", lambda _repo, rs: any(r["status"] == "ok" for r in rs), "status"),
-            ("judged", lambda repo, _rs, v=verdict: v.get(repo, "not_judged") != "not_judged", "why"),
-            ("reproduced", lambda repo, _rs, v=verdict: v.get(repo) in ("identical", "within_tolerance"), "verdict"),
-        ]
-        alive = [p.repo for p in projects]
-        for step, (stage, keep, _) in enumerate(stages, 1):
-            kept = [repo for repo in alive if keep(repo, by_repo.get(repo, []))]
-            lost = [repo for repo in alive if repo not in kept]
-            reasons = Counter()
-            for repo in lost:
-                rs = by_repo.get(repo, [])
-                if stage == "reproduced":
-                    reasons[verdict.get(repo, "")] += 1
-                elif stage == "judged":
-                    reasons["fewer than 2 ok runs" if sum(r["status"] == "ok" for r in rs) < 2
-                            else "no common metric"] += 1
-                else:
-                    reasons[Counter(r["status"] for r in rs).most_common(1)[0][0] if rs else "not run"] += 1
-            out.append({"step": step, "stage": stage, "condition": cond, "repositories": len(kept),
-                        "dropped": len(lost), "drop_reasons": "; ".join(f"{k}: {v}" for k, v in sorted(reasons.items()))})
-            alive = kept
-    return out
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

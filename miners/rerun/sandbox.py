@@ -9,7 +9,10 @@ Definition. A sandboxed run executes a command with:
   (no ``GITHUB_TOKEN``, no cloud credentials), with its own ``HOME`` and ``TMPDIR`` inside the
   run directory;
 * the file system read-only except the run directory (bubblewrap: read-only bind of ``/``, a
-  private ``/tmp``, a writable bind of the run directory);
+  private ``/tmp``, a writable bind of the run directory); when the run maps absolute paths
+  (:mod:`miners.rerun.checkout`), ``/`` is instead a fresh root holding a read-only bind of each
+  of the host's top-level folders, so that new mount points (``/app``, ``/content``) can be
+  made, each a writable bind of a folder of the run's copy;
 * a wall-clock limit after which the whole process group (the sandbox's PID namespace,
   children included) is killed, an address-space limit (``RLIMIT_AS``), and thread counts of
   the numeric libraries fixed (``OMP_NUM_THREADS`` etc.) and recorded.
@@ -92,15 +95,33 @@ def visible_under_tmp() -> list[Path]:
     return sorted(p for p in paths if p.is_relative_to("/tmp"))
 
 
-def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tuple[Path, ...] = ()) -> list[str]:
+def _root_binds() -> list[str]:
+    """A read-only bind (or the symbolic link) of every top-level entry of the host's ``/``
+    except ``/dev``, ``/proc`` and ``/tmp``, for a fresh root that can take new mount points."""
+    out: list[str] = []
+    for entry in sorted(Path("/").iterdir()):
+        if entry.name in ("dev", "proc", "tmp"):
+            continue
+        if entry.is_symlink():
+            out += ["--symlink", os.readlink(entry), str(entry)]
+        elif entry.is_dir():
+            out += ["--ro-bind", str(entry), str(entry)]
+    return out
+
+
+def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tuple[Path, ...] = (),
+            binds: tuple[tuple[str, str], ...] = ()) -> list[str]:
     """The sandboxing command line; ``read_only`` host paths stay visible (read-only) even when
-    they lie under the private /tmp (a project's environment, say)."""
+    they lie under the private /tmp (a project's environment, say); ``binds`` are ``(source,
+    mount point)`` pairs mounted writable (bubblewrap only: absolute-path mappings)."""
     if kind == "bwrap":
         extra = sorted({*visible_under_tmp(), *(Path(p).resolve() for p in read_only if Path(p).resolve().is_relative_to("/tmp"))})
         keep = [a for p in extra for a in ("--ro-bind", str(p), str(p))]
+        root = _root_binds() if binds else ["--ro-bind", "/", "/"]
+        mounts = [a for src, dest in binds for a in ("--bind", src, dest)]
         return ["bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
-                "--bind", str(run_dir), str(run_dir), "--chdir", str(cwd), *argv]
+                *root, "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
+                "--bind", str(run_dir), str(run_dir), *mounts, "--chdir", str(cwd), *argv]
     if kind == "unshare":
         return ["unshare", "--net", "--map-root-user", "--pid", "--fork", "--kill-child", "sh", "-c",
                 'ip link set lo up 2>/dev/null; cd "$0" && exec "$@"', str(cwd), *argv]
@@ -109,7 +130,7 @@ def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tup
 
 def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits = Limits(),
         extra_env: dict[str, str] | None = None, unsafe_no_sandbox: bool = False, tail: int = 4000,
-        read_only: tuple[Path, ...] = ()) -> Outcome:
+        read_only: tuple[Path, ...] = (), binds: tuple[tuple[str, str], ...] = ()) -> Outcome:
     """Run ``argv`` sandboxed in ``run_dir`` (writable); ``cwd`` must lie inside it."""
     run_dir = Path(run_dir).resolve()
     cwd = Path(cwd or run_dir).resolve()
@@ -118,7 +139,7 @@ def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits 
         raise NoSandbox("no sandbox is available (install bubblewrap: apt-get install bubblewrap); "
                         "pass --unsafe-no-sandbox to run untrusted code without one")
     env = environment(run_dir, limits, extra_env)
-    cmd = command(argv, run_dir, cwd, kind or "none", read_only)
+    cmd = command(argv, run_dir, cwd, kind or "none", read_only, binds)
     memory = limits.memory_mb * 1024 * 1024
 
     def limit() -> None:

@@ -1,8 +1,10 @@
 """Run-to-run variance of the metrics of re-executed projects.
 
-Definitions (per repository, condition and metric key; only ``ok`` runs count):
+Definitions (per repository, condition and metric key; only runs whose metrics count, status
+``ok`` or ``crashed_after_metrics`` (a run that logged its metrics and then failed, e.g. in
+``log_model``; :data:`METRIC_STATUSES`), count):
 
-* ``runs_ok``: runs of the (repository, condition) with status ``ok``; ``runs_with_key``: of
+* ``runs_ok``: runs of the (repository, condition) whose metrics count; ``runs_with_key``: of
   those, the runs that logged the key. A run's value of a key is its value at the largest step.
 * ``mean``, ``std`` (sample standard deviation, ``ddof=1``), ``min``, ``max``, ``range`` =
   max - min, ``rel_range`` = range / |mean| (0 when range is 0; empty when mean is 0 and range
@@ -35,6 +37,7 @@ TIMING = re.compile(r"(^|[/_.\-\s])(time|times|duration|runtime|seconds|secs|sec
                     r"throughput|memory|mem|fit_time|score_time|epoch_time|speed|it_per_s|samples_per_second|"
                     r"steps_per_second|timestamp)([/_.\-\s]|$)", re.I)
 TOLERANCES = (1e-9, 1e-6)
+METRIC_STATUSES = ("ok", "crashed_after_metrics")
 VARIANCE_COLUMNS = ["repo", "condition", "key", "timing", "runs_ok", "runs_with_key", "mean", "std", "min",
                     "max", "range", "rel_range", "cv", "identical", "within_1e-9", "within_1e-6",
                     "original_value", "diff_to_original", "rel_diff_to_original"]
@@ -74,7 +77,7 @@ def variance(runs: list[dict[str, Any]], metrics: list[dict[str, Any]],
     (repo -> bare key -> value)."""
     ok = defaultdict(set)
     for r in runs:
-        if r["status"] == "ok":
+        if r["status"] in METRIC_STATUSES:
             ok[(r["repo"], r["condition"])].add(int(r["run"]))
     values: dict[tuple[str, str, str], list[tuple[int, float]]] = defaultdict(list)
     for m in metrics:
@@ -110,12 +113,12 @@ def verdicts(runs: list[dict[str, Any]], var_rows: list[dict[str, Any]],
     for repo, info in sorted(repos.items()):
         for cond in conditions:
             rr = by_rc.get((repo, cond), [])
-            n_ok = sum(r["status"] == "ok" for r in rr)
+            n_ok = sum(r["status"] in METRIC_STATUSES for r in rr)
             judged = keys.get((repo, cond), [])
             row = {"repo": repo, "full_name": info.get("full_name", ""), "condition": cond, "runs_planned": len(rr),
                    "runs_ok": n_ok, "metrics_compared": len(judged), "sets_seed": info.get("sets_seed", ""),
                    "seed_coverage": info.get("seed_coverage", ""), "entry_kind": info.get("entry_kind", "")}
-            failures = Counter(r["status"] for r in rr if r["status"] != "ok")
+            failures = Counter(r["status"] for r in rr if r["status"] not in METRIC_STATUSES)
             if n_ok < 2:
                 common = failures.most_common(1)[0][0] if failures else "not run"
                 row.update(verdict="not_judged", why=f"{n_ok} run(s) ok; most common status: {common}")
@@ -135,4 +138,78 @@ def verdicts(runs: list[dict[str, Any]], var_rows: list[dict[str, Any]],
                 if row["max_rel_range"] is None and row["verdict"] == "varying":
                     row["why"] = (row["why"] + "; " if row["why"] else "") + "a metric with mean 0 varies"
             out.append(row)
+    return out
+
+
+# ------------------------------------------------------------------------ committed originals
+
+ORIGINAL_COLUMNS = ["repo", "condition", "run", "mlflow_run", "original_run_id", "key", "original_value",
+                    "rerun_value", "diff", "rel_diff", "agreement"]
+AGREEMENTS = ("identical", "within_1e-6", "within_1pct", "different")
+
+
+def agreement(original: float, value: float) -> str:
+    """``identical`` (the same IEEE-754 bits), ``within_1e-6`` or ``within_1pct`` (relative to the
+    original, ``math.isclose``), else ``different``."""
+    if _bits(original) == _bits(value):
+        return "identical"
+    if math.isclose(value, original, rel_tol=1e-6, abs_tol=0.0):
+        return "within_1e-6"
+    if math.isclose(value, original, rel_tol=1e-2, abs_tol=0.0):
+        return "within_1pct"
+    return "different"
+
+
+def _groups(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Keys of one rerun split by MLflow run: ``run<i>/key`` -> group ``run<i>``; bare keys -> ''."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, v in values.items():
+        m = re.match(r"^(run\d+)/(.+)$", key)
+        group, bare = (m.group(1), m.group(2)) if m else ("", key)
+        out.setdefault(group, {})[bare] = v
+    return out
+
+
+def compare_originals(records: list[dict[str, Any]], committed: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Each rerun MLflow run against the committed run with the same parameters.
+
+    Definition. A rerun's MLflow run (its params and each metric's final value) *matches* a
+    committed run (``mlruns/`` at the pinned commit) when both have the same parameter keys with
+    the same string values (both may have none) and at least one metric key in common; among
+    several matches the latest committed run counts. Each common metric key gives one row with
+    the original value, the rerun's, ``diff`` = rerun - original, ``rel_diff`` = diff / |original|
+    and the :func:`agreement`. ``records``: ``{"repo", "condition", "run", "status", "params",
+    "metrics"}`` per run (metrics as ``{key: [(step, value, is_last)]}``); only runs whose metrics
+    count are compared."""
+    rows = []
+    for rec in records:
+        originals = committed.get(rec["repo"]) or []
+        if rec["status"] not in METRIC_STATUSES or not originals:
+            continue
+        params = _groups(rec.get("params") or {})
+        finals = {k: next(v for _s, v, last in vals if last) for k, vals in (rec.get("metrics") or {}).items()}
+        for group, metrics in sorted(_groups(finals).items()):
+            p = params.get(group, {})
+            matches = [o for o in originals if o["params"] == p and set(o["metrics"]) & set(metrics)]
+            if not matches:
+                continue
+            orig = matches[-1]
+            for key in sorted(set(orig["metrics"]) & set(metrics)):
+                o, v = float(orig["metrics"][key]), float(metrics[key])
+                rel = _ratio(v - o, o)
+                rows.append({"repo": rec["repo"], "condition": rec["condition"], "run": rec["run"], "mlflow_run": group,
+                             "original_run_id": orig["run_id"], "key": key, "original_value": o, "rerun_value": v,
+                             "diff": v - o, "rel_diff": "" if rel is None else rel, "agreement": agreement(o, v)})
+    return rows
+
+
+def original_summary(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """Per (repository, condition): the number of compared values and the weakest agreement
+    among them (``identical`` < ``within_1e-6`` < ``within_1pct`` < ``different``)."""
+    out: dict[tuple[str, str], tuple[int, str]] = {}
+    for r in rows:
+        k = (r["repo"], r["condition"])
+        n, worst = out.get(k, (0, "identical"))
+        worst = max(worst, r["agreement"], key=AGREEMENTS.index)
+        out[k] = (n + 1, worst)
     return out

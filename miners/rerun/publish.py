@@ -1,0 +1,214 @@
+"""Publish the rerun records as CSVs (byte-identical for the same records).
+
+Tables (columns in :data:`RUN_COLUMNS` etc.; documented in the data package):
+
+* ``reruns.csv``: one row per run (:mod:`miners.rerun.harness`);
+* ``rerun_metrics.csv`` / ``rerun_params.csv``: every metric value per step, every param;
+* ``variance.csv`` / ``rerun_repos.csv``: run-to-run variance and verdicts (:mod:`miners.rerun.variance`);
+* ``rerun_originals.csv``: each rerun metric against the committed run with the same parameters;
+* ``rerun_recipes.csv``: every recipe tried on a project's first run, with its outcome, and the
+  commands found but not usable (``status`` skipped);
+* ``rerun_environments.csv`` and ``rerun_locks/<repo>-<environment>.txt``: how each environment was
+  built and what it resolved to;
+* ``rerun_sample.csv``, ``rerun_funnel.csv`` (absolute counts per stage and condition) and
+  ``rerun_provenance.json`` (the only output with a date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from miners.csvio import atomic_write_bytes, write_csv
+from miners.rerun import environment as environments
+from miners.rerun import sandbox, variance
+from miners.rerun.harness import Config, record_path
+from miners.rerun.sampling import SAMPLE_COLUMNS, Project
+from miners.rerun.variance import METRIC_STATUSES
+
+RUN_COLUMNS = ["repo", "full_name", "commit", "condition", "run", "attempted", "status", "reason", "exception",
+               "exit_code", "seconds", "entry_kind", "entry", "entry_reason", "recipe_source", "cwd", "cwd_reason",
+               "interventions", "env_source", "env_status", "env_seconds", "env_mode", "resolution_date", "python",
+               "python_required", "env_fingerprint", "files_missing", "lfs_pointers", "path_mappings",
+               "tracking_redirect", "network_attempts", "mlflow_runs", "metrics_logged", "params_logged", "threads",
+               "memory_mb", "timeout_s", "sandbox", "stderr_tail"]
+METRIC_COLUMNS = ["repo", "condition", "run", "key", "step", "value", "is_last"]
+PARAM_COLUMNS = ["repo", "condition", "run", "key", "value"]
+ENV_COLUMNS = ["repo", "environment", "env_source", "env_status", "reason", "failed_requirement", "python_required",
+               "python_source", "python", "mode", "resolution_date", "seconds", "packages", "requirements", "dropped",
+               "added", "interventions", "fingerprint"]
+RECIPE_COLUMNS = ["repo", "rank", "source", "where", "recipe", "status", "reason", "chosen"]
+FUNNEL_COLUMNS = ["step", "stage", "condition", "repositories", "dropped", "drop_reasons"]
+
+
+def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> dict[str, Any]:
+    """What produced the rerun tables: the sample's definition, the harness settings, the
+    sandbox, the harness version and the machine (the only rerun output with a date)."""
+    import os
+    import platform
+
+    from miners import MINER_VERSION, __version__
+
+    return {"harness": f"{__version__}+{_harness_digest()}", "miner_version": MINER_VERSION,
+            "sample": sample, "repositories": len(projects), "runs_per_condition": cfg.runs,
+            "conditions": list(cfg.conditions), "timeout_s": cfg.timeout, "memory_mb": cfg.memory_mb,
+            "threads": cfg.threads, "skip_repeating": cfg.skip_repeating, "sandbox": sandbox.available() or "none",
+            "python": platform.python_version(), "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "published_at": now()}
+
+
+def _harness_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _environments(cfg: Config, p: Project, out: Path) -> list[dict[str, Any]]:
+    """Rows of rerun_environments.csv for one project (one per environment built) and its locks."""
+    found = []
+    folder = cfg.work / "envs" / p.repo
+    for env_file in sorted(folder.glob("*/env.json")) if folder.is_dir() else []:
+        found.append((env_file.parent.name, json.loads(env_file.read_text())))
+    if not found and cfg.python_env is not None:
+        found.append(("given", asdict(environments.given(cfg.python_env))))
+    rows = []
+    for name, e in found:
+        rows.append({"repo": p.repo, "environment": name, **{k: e.get(k, "") for k in ENV_COLUMNS if k not in
+                                                             ("repo", "environment")},
+                     **{k: "; ".join(e.get(k) or []) for k in ("requirements", "dropped", "added", "interventions")}})
+        if e.get("lock"):
+            atomic_write_bytes(out / "rerun_locks" / f"{p.repo}-{name}.txt", e["lock"].encode())
+    return rows
+
+
+def _recipe_rows(cfg: Config, p: Project) -> list[dict[str, Any]]:
+    """Rows of rerun_recipes.csv for one project: the probes of its first run (``chosen`` marks
+    the kept recipe), the recipes not tried, and the commands skipped."""
+    rec_dir = cfg.work / "records" / p.repo
+    cands = json.loads((rec_dir / "recipes.json").read_text()) if (rec_dir / "recipes.json").exists() else {}
+    chosen = json.loads((rec_dir / "chosen.json").read_text()) if (rec_dir / "chosen.json").exists() else {}
+    probes = {pr["index"]: pr for pr in chosen.get("probes", [])}
+    rows = []
+    for i, r in enumerate(cands.get("recipes", [])):
+        pr = probes.get(i, {})
+        rows.append({"repo": p.repo, "rank": i + 1, "source": r["source"], "where": r["where"],
+                     "recipe": pr.get("recipe") or " && ".join(" ".join(s["argv"]) for s in r["steps"]),
+                     "status": pr.get("status", "not_tried"), "reason": pr.get("reason", r["reason"])[:300],
+                     "chosen": bool(chosen) and chosen.get("index") == i})
+    for j, line in enumerate(cands.get("skipped", []), len(rows) + 1):
+        rows.append({"repo": p.repo, "rank": j, "source": "", "where": line.split(" ", 1)[0], "recipe": "",
+                     "status": "skipped", "reason": line[:300], "chosen": False})
+    return rows
+
+
+def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Write the rerun CSVs to ``out`` from the records; returns the funnel rows."""
+    runs, metrics, params, envs, recipe_rows, originals, records = [], [], [], [], [], {}, []
+    committed: dict[str, list[dict[str, Any]]] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for p in projects:
+        rec_dir = cfg.work / "records" / p.repo
+        info[p.repo] = {"full_name": p.full_name, "entry_kind": "",
+                        **{k: v for k, v in p.static.items() if k in ("sets_seed", "seed_coverage")}}
+        orig = rec_dir / "originals.json"
+        if orig.exists():
+            data = json.loads(orig.read_text())
+            originals[p.repo] = data.get("originals", {})
+            committed[p.repo] = data.get("runs", [])
+        envs += _environments(cfg, p, out)
+        recipe_rows += _recipe_rows(cfg, p)
+        for c in cfg.conditions:
+            for k in range(1, cfg.runs + 1):
+                path = record_path(cfg, p.repo, c, k)
+                if not path.exists():
+                    continue
+                rec = json.loads(path.read_text())
+                runs.append(rec["row"])
+                info[p.repo]["entry_kind"] = info[p.repo]["entry_kind"] or rec["row"].get("entry_kind", "")
+                records.append({"repo": p.repo, "condition": c, "run": k, "status": rec["row"]["status"],
+                                "params": rec.get("params") or {}, "metrics": rec.get("metrics") or {}})
+                for key, values in (rec.get("metrics") or {}).items():
+                    for step, value, last in values:
+                        metrics.append({"repo": p.repo, "condition": c, "run": k, "key": key, "step": step,
+                                        "value": value, "is_last": last})
+                for key, value in (rec.get("params") or {}).items():
+                    params.append({"repo": p.repo, "condition": c, "run": k, "key": key, "value": value})
+    var_rows = variance.variance(runs, metrics, originals)
+    compared = variance.compare_originals(records, committed)
+    repo_rows = variance.verdicts(runs, var_rows, info, list(cfg.conditions))
+    summary = variance.original_summary(compared)
+    for r in repo_rows:
+        n, worst = summary.get((r["repo"], r["condition"]), (0, ""))
+        r.update(originals_compared=n, original_agreement=worst)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "reruns.csv", RUN_COLUMNS, runs, sort_key=["repo", "condition", "run"])
+    write_csv(out / "rerun_metrics.csv", METRIC_COLUMNS, metrics, sort_key=["repo", "condition", "run", "key", "step"])
+    write_csv(out / "rerun_params.csv", PARAM_COLUMNS, params, sort_key=["repo", "condition", "run", "key"])
+    write_csv(out / "variance.csv", variance.VARIANCE_COLUMNS, var_rows, sort_key=["repo", "condition", "key"])
+    write_csv(out / "rerun_repos.csv", [*variance.REPO_COLUMNS, "originals_compared", "original_agreement"],
+              repo_rows, sort_key=["repo", "condition"])
+    write_csv(out / "rerun_originals.csv", variance.ORIGINAL_COLUMNS, compared,
+              sort_key=["repo", "condition", "run", "mlflow_run", "key"])
+    write_csv(out / "rerun_recipes.csv", RECIPE_COLUMNS, recipe_rows, sort_key=["repo", "rank"])
+    write_csv(out / "rerun_environments.csv", ENV_COLUMNS, envs, sort_key=["repo", "environment"])
+    write_csv(out / "rerun_sample.csv", SAMPLE_COLUMNS,
+              [{"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum, "rank": p.rank,
+                "picked_by": p.picked_by} for p in projects], sort_key=["repo"])
+    funnel_rows = funnel(projects, runs, repo_rows, list(cfg.conditions))
+    write_csv(out / "rerun_funnel.csv", FUNNEL_COLUMNS, funnel_rows, sort_key=["condition", "step"])
+    atomic_write_bytes(out / "rerun_provenance.json",
+                       (json.dumps(provenance(cfg, projects, sample or {}), indent=2, sort_keys=True) + "\n").encode())
+    return funnel_rows
+
+
+def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[dict[str, Any]],
+           conditions: list[str]) -> list[dict[str, Any]]:
+    """sampled -> entry found (a recipe exists) -> installed -> ran (a run exited 0 or logged
+    metrics) -> logged metrics (a run whose metrics count: ok or crashed_after_metrics) -> judged
+    (two such runs with a common metric) -> reproduced (identical or within tolerance), per
+    condition, in repositories."""
+    out = []
+    for cond in conditions:
+        rr = [r for r in runs if r["condition"] == cond]
+        by_repo: dict[str, list[dict[str, Any]]] = {}
+        for r in rr:
+            by_repo.setdefault(r["repo"], []).append(r)
+        verdict = {r["repo"]: r["verdict"] for r in repo_rows if r["condition"] == cond}
+        stages = [
+            ("sampled", lambda _repo, _rs: True, None),
+            ("entry found", lambda _repo, rs: all(r["entry_kind"] != "none" for r in rs), "entry_not_found"),
+            ("installed", lambda _repo, rs: all(r["status"] != "install_failed" for r in rs), "install_failed"),
+            ("ran", lambda _repo, rs: any(r.get("exit_code") == 0 or r["status"] in METRIC_STATUSES for r in rs),
+             "status"),
+            ("logged metrics", lambda _repo, rs: any(r["status"] in METRIC_STATUSES for r in rs), "status"),
+            ("judged", lambda repo, _rs, v=verdict: v.get(repo, "not_judged") != "not_judged", "why"),
+            ("reproduced", lambda repo, _rs, v=verdict: v.get(repo) in ("identical", "within_tolerance"), "verdict"),
+        ]
+        alive = [p.repo for p in projects]
+        for step, (stage, keep, _) in enumerate(stages, 1):
+            kept = [repo for repo in alive if keep(repo, by_repo.get(repo, []))]
+            lost = [repo for repo in alive if repo not in kept]
+            reasons = Counter()
+            for repo in lost:
+                rs = by_repo.get(repo, [])
+                if stage == "reproduced":
+                    reasons[verdict.get(repo, "")] += 1
+                elif stage == "judged":
+                    reasons["fewer than 2 ok runs" if sum(r["status"] in METRIC_STATUSES for r in rs) < 2
+                            else "no common metric"] += 1
+                else:
+                    reasons[Counter(r["status"] for r in rs).most_common(1)[0][0] if rs else "not run"] += 1
+            out.append({"step": step, "stage": stage, "condition": cond, "repositories": len(kept),
+                        "dropped": len(lost), "drop_reasons": "; ".join(f"{k}: {v}" for k, v in sorted(reasons.items()))})
+            alive = kept
+    return out
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
