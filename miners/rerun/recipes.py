@@ -688,7 +688,7 @@ def _run_shells(repo: _Repo, shells: list[_Shell], depth: int = 0) -> list[_Hit]
                 if isinstance(got, str):
                     repo.skip(where, shlex.join(words), got)
                 elif got:
-                    out.extend(got)
+                    out.extend((where, step, path) for _, step, path in got)  # nested: this line's where
     return out
 
 
@@ -1007,7 +1007,7 @@ def _mlproject_recipes(repo: _Repo, blocks: list[_Block]) -> list[Recipe]:
         first = next(((w, o) for w, e, o in docs if e == "main"), None)
         plan.append(("main", first[1] if first else {}, f"named by {first[0]}" if first else "with its defaults"))
     plan += [(e, o, f"named by {w}") for w, e, o in docs]
-    named = {e for _, e, _ in plan}
+    named = {e for e, _, _ in plan}
     plan += [(e, {}, "in file order, with its defaults") for e in mp.points if e not in named]
     out: list[Recipe] = []
     for name, overrides, why in plan:
