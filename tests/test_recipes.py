@@ -229,3 +229,14 @@ def test_notebook_runs_in_its_own_folder_and_untracked_recipes_rank_last(tmp_pat
     assert recipes[1].steps == (Step("notebook", ("m.ipynb",), "notebooks"),)
     assert "no file whose import closure makes an MLflow tracking call" in recipes[2].reason
     assert recipe_text(recipes[1]) == "cd notebooks && jupyter nbconvert --to notebook --execute m.ipynb"
+
+
+def test_exported_variables_are_expanded_and_unset_ones_make_the_command_unusable(tmp_path: Path) -> None:
+    root = project(tmp_path, {"README.md": "```\nexport DATA_DIR=data\npython train.py --data $DATA_DIR/x.csv\n```\n\n"
+                                           "```\npython train.py --out ${OUT}/m\nexport MLFLOW_TRACKING_TOKEN=abc\n```\n",
+                              "train.py": LOGS})
+    recipes, skipped = candidates(root)
+    assert recipes[0].steps == (Step("python", ("python", "train.py", "--data", "data/x.csv"), "",
+                                     env=(("DATA_DIR", "data"),)),)
+    assert skipped == ["README.md:7 python train.py --out '${OUT}/m': shell expression '${OUT}/m' the source does not set",
+                       "README.md:8 export MLFLOW_TRACKING_TOKEN=abc: setup (credentials or tracking settings), not run"]

@@ -371,7 +371,8 @@ PY_MODULE_SKIP = {"pip": "setup", "venv": "setup", "virtualenv": "setup", "ensur
                   "flask": "serving, not training", "gunicorn": "serving, not training",
                   "mlflow": "MLflow CLI, not the project's code", "http.server": "serving, not training",
                   "jupyter": "interactive notebook server", "notebook": "interactive notebook server",
-                  "ipykernel": "setup", "spacy": "setup", "nltk.downloader": "setup"}
+                  "ipykernel": "setup", "spacy": "setup", "nltk.downloader": "setup",
+                  **dict.fromkeys(("ruff", "mypy", "black", "flake8", "pylint", "coverage", "isort"), "linting or tests")}
 PLACEHOLDER = re.compile(r"<[^<>\s]*[A-Za-z][^<>]*>|path/to/|/path/|\bYOUR_|\byour[_-]|\.\.\.|\bXXX\b|<\w")
 SERVING_IMPORTS = frozenset({"flask", "fastapi", "streamlit", "gradio", "uvicorn", "dash"})
 PATH_ARG = re.compile(r"^[\w.\-/]+\.\w{1,8}$|^[\w.\-]+/[\w.\-/]*$")
@@ -770,7 +771,13 @@ def _placeholder(words: list[str]) -> str:
 
 
 def _python(repo: _Repo, words: list[str], ctx: _Context) -> list[_Hit] | str:
-    """``python [options] script args`` or ``python -m module args`` (interpreter options dropped)."""
+    """``python [options] script args`` or ``python -m module args`` (interpreter options dropped;
+    ``$NAME``/``${NAME}`` expanded from the variables the source set, else the command is skipped)."""
+    env = dict(ctx.env)
+    words = [re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: env.get(m.group(1), m.group(0)), w) for w in words]
+    unexpanded = next((w for w in words if "$" in w), "")
+    if unexpanded:
+        return f"shell expression {unexpanded!r} the source does not set"
     i = 1
     while i < len(words) and words[i].startswith("-") and words[i] not in ("-m", "-c", "-"):
         i += 2 if words[i] in ("-W", "-X") else 1
