@@ -213,9 +213,11 @@ def prepare(project: Project, cfg: Config) -> tuple[entrypoint.Entry, projenv.En
         return entry, None, originals
     if cfg.python_env is not None:
         return entry, projenv.given(cfg.python_env), originals
-    env = projenv.build(project.root, cfg.work / "envs" / project.repo, cfg.cache, entry.kind,
-                        entry.path if entry.kind == "mlproject" else "", entry.folder, cfg.wheels,
-                        cfg.install_timeout)
+    env = projenv.build(project.root, cfg.work / "envs" / project.repo, cfg.cache, entry_kind=entry.kind,
+                        mlproject=entry.path if entry.kind == "mlproject" else "",
+                        entry_paths=projenv.entry_files(project.root, entry.kind, entry.path, entry.command,
+                                                        entry.folder),
+                        entry_folder=entry.folder, wheels=cfg.wheels, timeout=cfg.install_timeout)
     return entry, env, originals
 
 
