@@ -364,3 +364,34 @@ def test_build_relaxes_only_the_pin_that_does_not_exist(tmp_path: Path) -> None:
     lock = env.lock.splitlines()
     assert "six==1.15.0" in lock and "mlflow==1.17.0" in lock
     assert any(line.startswith("numpy==1.20.") for line in lock)
+
+
+def test_an_install_past_the_timeout_fails_with_that_reason() -> None:
+    class Slow(FakeInstaller):
+        def install(self, lines: list[str]) -> tuple[int, str]:
+            self.calls.append(list(lines))
+            return -1, "the install took longer than 5 s"
+
+    result = projenv.EnvResult()
+    inst = Slow(set())
+    assert projenv._install(inst, result, ["numpy==1.19.5"], [])[0] == "install_failed"  # type: ignore[arg-type]
+    assert (result.reason, len(inst.calls), result.interventions) == ("the install took longer than 5 s", 1, [])
+
+
+def test_numpy_2_binary_error_reinstalls_once_with_numpy_below_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Installed(FakeInstaller):
+        vpy, environ = "python", {}
+
+        def freeze(self) -> str:
+            return "numpy==2.0.2\npandas==1.3.5\n"
+
+    outputs = {"pandas": "pandas ValueError numpy.dtype size changed, may indicate binary incompatibility."}
+    monkeypatch.setattr(projenv, "import_check", lambda _py, mods, _env: "".join(outputs.get(m, "") for m in mods))
+    inst, result = Installed(set()), projenv.EnvResult(added=["mlflow"])
+    projenv._numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas", "sklearn"])  # type: ignore[arg-type]
+    assert inst.calls == [["pandas==1.3.5", "mlflow", "numpy<2"]]
+    assert result.interventions == ["numpy<2 (binary incompatibility: numpy.dtype size changed)"]
+    outputs.clear()
+    inst, result = Installed(set()), projenv.EnvResult()
+    projenv._numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas"])  # type: ignore[arg-type]
+    assert (inst.calls, result.interventions) == ([], [])
