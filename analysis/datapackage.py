@@ -518,7 +518,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
                            "environment lacks), import_path (the project's own module or a relative "
                            "import), version_conflict (cannot import a name from an installed "
                            "package, binary incompatibility), import_error (other ImportError), "
-                           "lfs_pointer (the failure names a Git LFS pointer file), data_missing, "
+                           "lfs_pointer (the run opened a Git LFS pointer file, then failed), data_missing, "
                            "crashed; tables published before harness v2 have import_error for the "
                            "three import classes", enum=RUN_STATUS),
             "reason": _str("why the run has this status (at most 500 characters)"),

@@ -309,8 +309,22 @@ def _outcome(code: int | None, stderr: str = "", timed_out: bool = False) -> san
     (_outcome(None, timed_out=True), None, [], 0, "timeout", ""),
     (_outcome(0), None, [], 3, "ok", ""),
     (_outcome(0), None, [], 0, "no_metrics", ""),
-    (_outcome(1), {"class": "ModuleNotFoundError", "message": "No module named 'x'"}, [], 0, "import_error",
+    (_outcome(1), {"class": "ModuleNotFoundError", "message": "No module named 'x'"}, [], 0, "missing_module",
      "ModuleNotFoundError"),
+    (_outcome(1), {"class": "ModuleNotFoundError", "message": "No module named 'src.utils'"}, [], 0,
+     "import_path", "ModuleNotFoundError"),
+    (_outcome(1), {"class": "ImportError", "message": "attempted relative import with no known parent package"},
+     [], 0, "import_path", "ImportError"),
+    (_outcome(1), {"class": "ImportError", "message": "cannot import name 'plot_roc_curve' from "
+                                                      "'sklearn.metrics' (/v/sklearn/metrics/__init__.py)"},
+     [], 0, "version_conflict", "ImportError"),
+    (_outcome(1, "ValueError: numpy.dtype size changed, may indicate binary incompatibility"), None, [], 0,
+     "version_conflict", "ValueError"),
+    (_outcome(1), {"class": "ImportError", "message": "libGL.so.1: cannot open shared object file"}, [], 0,
+     "import_error", "ImportError"),
+    (_outcome(1), {"class": "RuntimeError", "message": "log_model failed"}, [], 2, "crashed_after_metrics",
+     "RuntimeError"),
+    (_outcome(None, timed_out=True), None, [], 2, "timeout", ""),
     (_outcome(1), {"class": "FileNotFoundError", "message": "data.csv"}, [], 0, "data_missing", "FileNotFoundError"),
     (_outcome(1, "Traceback...\nOSError: [Errno 2] No such file or directory: 'x'"), None, [], 0, "data_missing",
      "OSError"),
@@ -324,7 +338,13 @@ def _outcome(code: int | None, stderr: str = "", timed_out: bool = False) -> san
 ])
 def test_classify(outcome: sandbox.Outcome, exc: dict | None, network: list[str], metrics: int, status: str,
                   exception: str) -> None:
-    assert rerun.classify(outcome, exc, network, metrics)[:2] == (status, exception)
+    assert rerun.classify(outcome, exc, network, metrics, {"src", "train"})[:2] == (status, exception)
+
+
+def test_a_failure_after_opening_an_lfs_pointer_is_lfs_pointer() -> None:
+    status, _, reason = rerun.classify(_outcome(1), {"class": "KeyError", "message": "'value'"}, [], 0, set(),
+                                       ["data/measurements.csv"])
+    assert status == "lfs_pointer" and "data/measurements.csv" in reason
 
 
 def test_key_stats_known_answers() -> None:

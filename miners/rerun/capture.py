@@ -15,6 +15,9 @@ imports a ``sitecustomize`` module from the run's ``capture/`` folder (first on 
   log tells a network failure from other failures, and ``network_attempts`` counts its lines).
   The injected module is written for every Python from 3.6 on, and works with MLflow 1.x, 2.x
   and 3.x (it wraps whichever of the URI functions the installed version has).
+* **Git LFS pointers.** Every file the process opens that is one of the checkout's LFS
+  pointers (``MINING_LFS_POINTERS``, absolute paths in the run's copy) is appended to
+  ``<run>/lfs.log``: a failed run that read a pointer ends ``lfs_pointer``.
 * **Exceptions.** An uncaught exception's class, message and traceback tail go to
   ``<run>/exception.json``.
 * **Forced seeds** (condition ``seeds_forced`` only, ``MINING_FORCE_SEEDS=1``, with
@@ -58,7 +61,18 @@ def _is_local(host):
     return host in ("", "localhost", "::1", "0.0.0.0", "ip6-localhost") or host.startswith("127.")
 
 
+_POINTERS = frozenset(p for p in _os.environ.get("MINING_LFS_POINTERS", "").split(_os.pathsep) if p)
+_OPENED = set()
+
+
 def _audit(event, args):
+    if event == "open":
+        if _POINTERS and args and isinstance(args[0], str):
+            path = _os.path.abspath(args[0])
+            if path in _POINTERS and path not in _OPENED:
+                _OPENED.add(path)
+                _log("lfs.log", path)
+        return
     if event == "socket.connect":
         addr = args[1] if len(args) > 1 else None
         if isinstance(addr, tuple) and addr and isinstance(addr[0], str) and not _is_local(addr[0]):
@@ -352,7 +366,10 @@ def read_committed(root: Path) -> dict[str, Any]:
         return {"path": "", "originals": {}, "runs": [], "error": ""}
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "mlruns"
-        shutil.copytree(dirs[0], copy, symlinks=True, ignore=shutil.ignore_patterns("artifacts"))
+        # artifacts are left out (models can be large), but their folders stay: MLflow's file
+        # store does not find a run without one
+        shutil.copytree(dirs[0], copy, symlinks=True,
+                        ignore=lambda folder, names: names if Path(folder).name == "artifacts" else [])
         runs, error = store_runs(copy)
     originals: dict[str, float] = {}
     for run in runs:  # ordered by start time: later runs overwrite

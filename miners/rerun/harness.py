@@ -26,7 +26,8 @@ Definitions.
   missing module is the project's own, or a relative import failed: how the code is put on the
   path); ``version_conflict`` (``cannot import name X from`` an installed package, or a binary
   incompatibility: the package is there in another version); ``import_error`` (any other
-  ``ImportError``); ``lfs_pointer`` (the failure names a Git LFS pointer file of the checkout);
+  ``ImportError``); ``lfs_pointer`` (the run opened a Git LFS pointer file of the checkout, then
+  failed);
   ``data_missing`` (``FileNotFoundError`` or errno 2); ``crashed`` (any other failure;
   ``exception`` names its class, or the signal).
 * **Skipping**: when run 1 of a condition ends in a failure that repeats (:data:`REPEATING`), its
@@ -243,7 +244,8 @@ def _module_of(message: str) -> str:
 
 def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list[str], metrics: int,
              local_modules: set[str] = frozenset(), lfs_pointers: list[str] = ()) -> tuple[str, str, str]:
-    """``(status, exception, reason)`` of a finished run (module docstring)."""
+    """``(status, exception, reason)`` of a finished run (module docstring); ``lfs_pointers`` are
+    the Git LFS pointer files the run opened."""
     if outcome.timed_out:
         return "timeout", "", (f"killed after the {outcome.seconds:.0f} s limit"
                                + (f", after logging {metrics} metric(s)" if metrics else ""))
@@ -271,10 +273,9 @@ def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list
         return "network_blocked", cls, message
     if cls in ("ModuleNotFoundError", "ImportError") or BINARY.search(stderr):
         return _import_status(cls, message, stderr, local_modules), cls or "ImportError", message
-    text = f"{message}\n{(exc or {}).get('traceback', '')}\n{stderr}"
-    pointer = next((p for p in lfs_pointers if p in text or PurePosixPath(p).name in text), "")
-    if pointer:
-        return "lfs_pointer", cls, f"{pointer} is a Git LFS pointer, its content is not in the repository: {message}"
+    if lfs_pointers:
+        return "lfs_pointer", cls, (f"read {lfs_pointers[0]}, a Git LFS pointer whose content is not in the "
+                                    f"repository, then failed: {message}")
     if cls == "FileNotFoundError" or (exc or {}).get("errno") == 2 or "No such file or directory" in message:
         return "data_missing", cls or "FileNotFoundError", message
     return "crashed", cls or f"exit code {outcome.exit_code}", message
@@ -365,6 +366,8 @@ def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: envir
              "MLFLOW_ALLOW_FILE_STORE": "true",
              # MLflow 3's own telemetry would count as the project's network attempt
              "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    if prep.lfs_pointers:
+        extra["MINING_LFS_POINTERS"] = ":".join(str(proj / p) for p in prep.lfs_pointers)
     if condition.force_seeds:
         extra.update(PYTHONHASHSEED="0", MINING_FORCE_SEEDS="1", CUBLAS_WORKSPACE_CONFIG=":4096:8",
                      TF_DETERMINISTIC_OPS="1")
@@ -376,8 +379,9 @@ def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: envir
     network = _lines(run_dir / "network.log")
     redirects = list(dict.fromkeys(_lines(run_dir / "redirects.log")))
     data = capture.read_store(store)
+    opened = [str(Path(p).relative_to(proj)) for p in _lines(run_dir / "lfs.log") if Path(p).is_relative_to(proj)]
     status, exception, reason = classify(outcome, exc, network, len(data["metrics"]), prep.local_modules,
-                                         prep.lfs_pointers)
+                                         opened)
     if data["error"] and status == "ok":
         reason = "the store could not be read completely: " + data["error"]
     if redirects:
