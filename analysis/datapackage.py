@@ -136,7 +136,7 @@ RUN_STATUS = ("ok", "crashed_after_metrics", "install_failed", "entry_not_found"
               "version_conflict", "import_path", "import_error", "lfs_pointer", "data_missing",
               "network_blocked", "timeout", "crashed", "no_metrics")
 ENTRY_KIND = ("mlproject", "script", "notebook", "readme", "ci", "makefile", "dvc", "docker", "none")
-ENV_STATUS = ("installed", "installed_relaxed", "install_failed", "reused")
+ENV_STATUS = ("installed", "installed_relaxed", "installed_imports", "install_failed", "reused")
 ENV_SOURCE = ("lock", "pinned", "mlruns_model", "python_env", "conda_env", "requirements", "pyproject",
               "inferred", "given")
 AGREEMENT = ("identical", "within_1e-6", "within_1pct", "different")
@@ -552,8 +552,9 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "env_source": _str("where the environment's requirements came from",
                                enum=ENV_SOURCE),
             "env_status": _str("outcome of building the environment: installed (as declared), "
-                               "installed_relaxed (version constraints dropped), install_failed",
-                               enum=ENV_STATUS),
+                               "installed_relaxed (the failing constraints relaxed), installed_imports (the "
+                               "imports of the files run, when the declared requirements did not install), "
+                               "install_failed", enum=ENV_STATUS),
             "env_seconds": _num("wall-clock time to build the environment, seconds", minimum=0),
             "python": _str("Python version of the environment"),
             "python_required": _str("Python version the project declares; empty when none"),
@@ -739,8 +740,10 @@ RESOURCES: dict[str, dict[str, Any]] = {
                                "python_env (MLproject), conda_env, requirements (requirements*.txt), "
                                "pyproject (pyproject.toml or setup.py), inferred (from the imports), "
                                "given (an existing environment passed with --python-env)", enum=ENV_SOURCE),
-            "env_status": _str("installed (as declared), installed_relaxed (version constraints "
-                               "dropped), install_failed", enum=ENV_STATUS),
+            "env_status": _str("installed (as declared), installed_relaxed (the failing version "
+                               "constraints relaxed; before harness v2 all of them), installed_imports "
+                               "(the imports of the files run, when the declared requirements did not "
+                               "install), install_failed", enum=ENV_STATUS),
             "reason": _str("why the install failed or was relaxed; empty otherwise"),
             "failed_requirement": _str("the requirement the installer named as failing"),
             "python_required": _str("Python version the project declares; empty when none"),

@@ -15,6 +15,9 @@ notebooks, the code cells after the IPython transformation):
   (recall), plus the calls only the light resolver resolves (instance methods, star imports),
   and whether the textual prefilter passed every file with such a call.
 
+Then the rerun harness's own cost per run against a bare run of the same script, and an
+environment build with a cold and a warm package cache (:mod:`miners.rerun.bench`).
+
 Throughput is files/s and MB/s of candidate file bytes; ratios are to ``libcst.parse_module``.
 Each timing is the minimum of ``--repeat`` runs (the usual defence against a noisy, shared
 machine, where a single run of the same work varies by 20% and more); the QualifiedNameProvider
@@ -177,7 +180,8 @@ def _scan_rss(repos: list[Path], out: Path, jobs: int) -> tuple[float, int, int]
     return t, self_kb, child_kb
 
 
-def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = False, repeat: int = 2) -> int:
+def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = False, repeat: int = 2,
+              rerun: bool = True) -> int:
     from miners.scan import UsageError, scan
 
     if not corpus.is_dir():
@@ -244,6 +248,11 @@ def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = Fal
         print(f"  files with such calls: {agree['files_with_calls']}; of them missed by the textual prefilter: {agree['prefilter_misses']}")
         for ex in agree["missed_examples"]:
             print(f"    missed: {ex}")
+    if rerun:
+        from miners.rerun import bench as rerun_bench
+
+        print()
+        print(rerun_bench.render(rerun_bench.overhead(work / "rerun", repeat=max(repeat, 3))), end="")
     print(f"\npython {sys.version.split()[0]}, libcst {cst.__version__ if hasattr(cst, '__version__') else '?'}; "
           f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} KiB")
     return 0

@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-files", type=int, default=0, help="use at most this many files for the parser baselines (0: all)")
     p.add_argument("--work", type=Path, default=Path("data/bench"), help="scratch folder for outputs and caches")
     p.add_argument("--skip-qnp", action="store_true", help="skip the slow QualifiedNameProvider baseline")
+    p.add_argument("--skip-rerun", action="store_true", help="skip the rerun harness's cost measurement")
     p.add_argument("--repeat", type=_positive, default=2, help="runs per timing; the minimum is reported (default 2)")
     return parser
 
@@ -314,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from miners.bench import run_bench
 
-            return run_bench(args.corpus, args.work, max_files=args.max_files, skip_qnp=args.skip_qnp, repeat=args.repeat)
+            return run_bench(args.corpus, args.work, max_files=args.max_files, skip_qnp=args.skip_qnp, repeat=args.repeat,
+                             rerun=not args.skip_rerun)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

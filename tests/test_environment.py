@@ -395,3 +395,36 @@ def test_numpy_2_binary_error_reinstalls_once_with_numpy_below_2(monkeypatch: py
     inst, result = Installed(set()), projenv.EnvResult()
     projenv._numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas"])  # type: ignore[arg-type]
     assert (inst.calls, result.interventions) == ([], [])
+
+
+def test_declared_requirements_that_never_install_fall_back_to_the_imports_of_the_files_run() -> None:
+    class Failing(FakeInstaller):
+        def install(self, lines: list[str]) -> tuple[int, str]:
+            self.calls.append(list(lines))
+            bad = any(line.startswith("_libgcc_mutex") for line in lines)
+            return (1, "error: failed to parse a conda export line") if bad else (0, "")
+
+    inst = Failing(set())
+    result = projenv.EnvResult(added=["mlflow"])
+    declared = projenv.Declared("requirements")
+    declared.requirements = ["_libgcc_mutex==0.1", "chromadb==0.4.24"]
+    status, lines = projenv._install_or_imports(inst, result, declared, ["pandas", "scikit-learn"])  # type: ignore[arg-type]
+    assert (status, lines, result.env_source) == ("installed_imports", ["pandas", "scikit-learn"], "inferred")
+    assert inst.calls == [["_libgcc_mutex==0.1", "chromadb==0.4.24", "mlflow"], ["pandas", "scikit-learn", "mlflow"]]
+    assert result.interventions[-1].startswith("the declared requirements (requirements) did not install")
+    # declared requirements that install are kept, and nothing else is tried
+    inst, result = Failing(set()), projenv.EnvResult(added=["mlflow"])
+    declared.requirements = ["chromadb==0.4.24"]
+    assert projenv._install_or_imports(inst, result, declared, ["pandas"])[0] == "installed"  # type: ignore[arg-type]
+    assert len(inst.calls) == 1
+
+
+def test_imports_of_the_files_run_that_are_not_declared_are_added(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("pandas==1.5.3\n")
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "helpers.py").write_text("from loguru import logger\n")
+    (tmp_path / "nb" / "train.py").write_text("import pandas\nimport helpers\nimport sklearn\n")
+    (tmp_path / "abandoned.py").write_text("import requests00p\n")
+    declared = projenv._declared(tmp_path, "", ("nb/train.py",), "")
+    assert declared.source == "pinned"
+    assert projenv._undeclared_imports(tmp_path, ("nb/train.py",), declared) == ["loguru", "scikit-learn"]

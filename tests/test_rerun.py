@@ -287,7 +287,9 @@ def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) ->
     assert (row["entry_kind"], row["entry"], row["status"]) == ("mlproject", "python src/train.py --alpha 0.5", "ok"), row
     assert read_csv(tmp_path / "o" / "rerun_params.csv")[0]["value"] == "0.5"
     assert float(read_csv(tmp_path / "o" / "rerun_metrics.csv")[0]["value"]) == 1.0
-    lock = (tmp_path / "o" / "rerun_locks" / "mlproject.txt").read_text()
+    locks = sorted((tmp_path / "o" / "rerun_locks").glob("mlproject-as_of_commit-*.txt"))
+    assert len(locks) == 1
+    lock = locks[0].read_text()
     assert f"mlflow=={importlib.metadata.version('mlflow')}" in lock
 
 
@@ -479,3 +481,42 @@ def test_a_driver_is_chosen_when_tracking_code_only_defines_functions(tmp_path: 
     entry = entrypoint.choose(root)
     assert entry.path == "run_pipeline.py"
     assert "imports src/tracking.py" in entry.reason
+
+
+def test_environment_as_of_the_commit_and_latest_env_with_mlflow_1_and_3(tmp_path: Path) -> None:
+    """A git repository committed on 2022-06-01: as written it gets that day's Python and
+    packages (MLflow 1.x logs into the harness's store); latest_env resolves the same
+    requirements as of the protocol's fixed date (MLflow 3.x)."""
+    project = tmp_path / "dated"
+    project.mkdir()
+    (project / "requirements.txt").write_text("pandas\nmlflow\n")
+    (project / "train.py").write_text(
+        "import sys\nimport mlflow\nimport pandas as pd\n\n"
+        "with mlflow.start_run():\n"
+        "    mlflow.log_param('pandas', pd.__version__)\n"
+        "    mlflow.log_param('mlflow', mlflow.__version__)\n"
+        "    mlflow.log_param('python', '%d.%d' % sys.version_info[:2])\n"
+        "    mlflow.log_metric('rows', float(len(pd.DataFrame({'a': [1, 2, 3]}))))\n")
+    date = "2022-06-01T12:00:00+00:00"
+    env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e.org", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=project, env=env, check=True)
+    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written", "latest_env"), timeout=300,
+                       latest_date="2026-11-01")
+    projects = rerun.local_projects([project])
+    assert projects[0].commit_date.startswith("2022-06-01")
+    rerun.rerun(projects, cfg, progress=False)
+    rerun.publish(projects, cfg, tmp_path / "o")
+    rows = {r["condition"]: r for r in read_csv(tmp_path / "o" / "reruns.csv")}
+    assert rows["as_written"]["status"] == "ok", rows["as_written"]
+    assert rows["latest_env"]["status"] == "ok", rows["latest_env"]
+    assert rows["as_written"]["resolution_date"].startswith("2022-06-01")
+    assert rows["latest_env"]["env_mode"] == "latest"
+    params = {(p["condition"], p["key"]): p["value"] for p in read_csv(tmp_path / "o" / "rerun_params.csv")}
+    assert params[("as_written", "python")] == "3.10"  # the newest minor released before June 2022
+    assert params[("as_written", "pandas")].startswith("1.4.")
+    assert params[("as_written", "mlflow")].startswith("1.26.")
+    assert int(params[("latest_env", "pandas")].split(".")[0]) >= 2
+    assert int(params[("latest_env", "mlflow")].split(".")[0]) >= 3
+    envs = read_csv(tmp_path / "o" / "rerun_environments.csv")
+    assert {e["mode"] for e in envs} == {"as_of_commit", "latest"}

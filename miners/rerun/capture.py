@@ -302,6 +302,7 @@ def store_runs(store: Path) -> tuple[list[dict[str, Any]], str]:
     import warnings
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)  # a malformed committed experiment is data, not a warning
     os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # newer MLflow refuses file stores otherwise
     from mlflow.entities import ViewType
     from mlflow.tracking import MlflowClient

@@ -45,14 +45,20 @@ including what the harness adds, with ``uv pip install --exclude-newer <commit d
 <latest_date>`` (a fixed date of the study protocol).
 
 *Additions*: ``mlflow`` when not declared, ``setuptools<81`` (``pkg_resources``, which older
-MLflow imports), ``ipykernel``/``nbclient``/``nbformat`` for a notebook entry (``added``).
+MLflow imports), ``ipykernel``/``nbclient``/``nbformat`` for a notebook entry, and the
+distributions that the files run import (their import closure) but the declared environment
+does not name (``added``; a person who meets ``No module named x`` installs x).
+A project that needs ``torch`` runs on Python 3.11 with the local CPU wheel when its declared
+Python admits 3.11 (PyPI serves only CUDA builds for Linux), recorded.
 
 *Install* (``env_status``): uv (else ``python -m venv`` + uv, else pip) into ``<env>/venv``, a
 package cache shared by all projects, ``torch`` pinned to a local CPU wheel when one is given
 (``wheels``). ``installed``: as declared. When the installer fails, the requirement its error
 names is relaxed (its version constraint dropped; a bare name that cannot be installed is
 dropped) and the install retried, at most ``RELAX_ROUNDS`` times (``installed_relaxed``);
-otherwise ``install_failed`` with the failing requirement; an install that takes longer than
+when the declared requirements still do not install, the imports of the files run
+are installed instead (``installed_imports``, ``env_source`` then ``inferred``); otherwise
+``install_failed`` with the failing requirement; an install that takes longer than
 ``timeout`` is ``install_failed`` with that reason. After an install, the installed top-level
 imports of the entry's closure (and numpy's compiled dependents) are imported once; an error
 of a NumPy 1.x binary against NumPy 2 (``NUMPY_ABI_ERRORS``) re-installs once with ``numpy<2``.
@@ -142,7 +148,7 @@ class EnvResult:
 
     @property
     def ok(self) -> bool:
-        return self.env_status in ("installed", "installed_relaxed", "reused")
+        return self.env_status in ("installed", "installed_relaxed", "installed_imports", "reused")
 
 
 # ------------------------------------------------------------------------------------ Python
@@ -767,6 +773,53 @@ def _check_modules(root: Path, entry_paths: tuple[str, ...]) -> list[str]:
     return sorted(tops | set(NUMPY_DEPENDENTS))
 
 
+def _install_or_imports(inst: _Installer, result: EnvResult, d: Declared, imports: list[str]) -> tuple[str, list[str]]:
+    """Install the declared requirements (:func:`_install`); when they do not install even
+    relaxed, install ``imports`` (the distributions the files run import) instead, recorded
+    (``installed_imports``, ``env_source`` becomes ``inferred``)."""
+    status, lines = _install(inst, result, d.requirements, [])
+    if status != "install_failed" or not imports:
+        return status, lines
+    note = (f"the declared requirements ({d.source}) did not install ({result.failed_requirement or 'see log'}); "
+            "installed the imports of the files run instead")
+    fallback, lines = _install(inst, result, imports, [])
+    if fallback == "install_failed":
+        return fallback, lines
+    result.env_source, result.requirements = "inferred", lines
+    result.interventions.append(note)
+    return "installed_imports", lines
+
+
+def _undeclared_imports(root: Path, entry_paths: tuple[str, ...], d: Declared) -> list[str]:
+    """Distributions the files run import (their import closure) that the declared environment
+    does not name: a person who meets ``No module named x`` installs x. Nothing is added to an
+    inferred environment (it is the imports already)."""
+    if d.source == "inferred" or not entry_paths:
+        return []
+    names = {name_of(r) for r in d.requirements}
+    return [dist for dist in inferred(root, entry_paths) if name_of(dist) not in names]
+
+
+def _torch_python(python: str, d: Declared, wheels: Path | None) -> tuple[str, list[str]]:
+    """PyPI serves only CUDA builds of torch for Linux (gigabytes); the local CPU wheel
+    (``wheels``) is for Python 3.11. A project that needs torch therefore runs on 3.11 with that
+    wheel when the project's declared Python admits 3.11 (or it declares none), recorded; its
+    torch version is that wheel's, whatever the date (recorded too)."""
+    names = {name_of(r) for r in d.requirements}
+    if "torch" not in names or wheels is None or not any(Path(wheels).glob("torch-2.13.0*cp311*.whl")):
+        return python, []
+    notes = [f"{TORCH_PIN} (the local CPU wheel) instead of the declared or dated torch"]
+    current = _version_of(python)
+    if current.startswith("3.11."):
+        return python, notes
+    spec = python_specifier(d.python) if d.python else None
+    available = installed_pythons()
+    if (3, 11) in available and (spec is None or spec.contains("3.11.0")) and not (d.python and spec is None):
+        return available[(3, 11)][1], [f"python 3.11 instead of {current[:4]}: the CPU build of torch here "
+                                       "is for 3.11", *notes]
+    return python, [*notes, f"torch on python {current[:4]}: no CPU wheel for it here"]
+
+
 def build(root: Path, env_dir: Path, cache_dir: Path | None, *, entry_kind: str = "script", mlproject: str = "",
           entry_paths: tuple[str, ...] = (), entry_folder: str = "", commit_date: str = "",
           mode: str = "as_of_commit", latest_date: str = "", wheels: Path | None = None,
@@ -783,6 +836,8 @@ def build(root: Path, env_dir: Path, cache_dir: Path | None, *, entry_kind: str 
     d = _declared(root, mlproject, tuple(entry_paths), entry_folder)
     date, date_notes = resolution_date(mode, commit_date, latest_date)
     _, _, python, python_notes = python_for(root, utc_timestamp(commit_date), mlproject=mlproject)
+    python, torch_notes = _torch_python(python, d, wheels)
+    python_notes += torch_notes
     result = EnvResult(env_source=d.source, requirements=d.requirements, dropped=[line for line, _ in d.dropped],
                        added=additions({name_of(r) for r in d.requirements}, entry_kind), mode=mode,
                        resolution_date=date, python_requested=d.python, python_source=d.python_source,
@@ -802,7 +857,11 @@ def build(root: Path, env_dir: Path, cache_dir: Path | None, *, entry_kind: str 
     if not uv and date:
         result.interventions.append("installed with pip: no date cap (uv is not available)")
     result.python = _version_of(inst.vpy)
-    result.env_status, lines = _install(inst, result, d.requirements, [])
+    undeclared = _undeclared_imports(root, tuple(entry_paths), d)
+    result.added += undeclared
+    result.interventions += [f"added {a} (imported by the files run, not declared)" for a in undeclared]
+    result.env_status, lines = _install_or_imports(inst, result, d, inferred(root, tuple(entry_paths))
+                                                   if entry_paths and d.source != "inferred" else [])
     if not result.ok:
         if d.python and not result.python.startswith(d.python[:4]):
             result.reason = f"the project asks for Python {d.python}, this environment has {result.python}; " + \
