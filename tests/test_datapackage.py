@@ -42,6 +42,8 @@ WRITTEN = {
     "rerun_repos": variance.REPO_COLUMNS,
     "rerun_environments": rerun.ENV_COLUMNS,
     "rerun_funnel": rerun.FUNNEL_COLUMNS,
+    "rerun_originals": variance.ORIGINAL_COLUMNS,
+    "rerun_recipes": rerun.RECIPE_COLUMNS,
 }
 PROVENANCE = {"mined_at": "2026-01-02T03:04:05+00:00", "miner_version": "0.1.0+test",
               "frame": "study/frame.csv", "frame_sha256": "ab" * 32, "python": "3.11.7"}

@@ -428,3 +428,11 @@ def test_imports_of_the_files_run_that_are_not_declared_are_added(tmp_path: Path
     declared = projenv._declared(tmp_path, "", ("nb/train.py",), "")
     assert declared.source == "pinned"
     assert projenv._undeclared_imports(tmp_path, ("nb/train.py",), declared) == ["loguru", "scikit-learn"]
+
+
+def test_an_import_guess_that_does_not_install_is_dropped_not_fatal() -> None:
+    inst = FakeInstaller({"pythonjsonlogger"})
+    result = projenv.EnvResult(added=["mlflow", "pythonjsonlogger"], guessed=["pythonjsonlogger"])
+    status, lines = projenv._install(inst, result, ["pandas==1.5.3"], [])  # type: ignore[arg-type]
+    assert (status, lines, result.added) == ("installed", ["pandas==1.5.3"], ["mlflow"])
+    assert result.interventions == ["dropped pythonjsonlogger (imported, but no such distribution installs)"]

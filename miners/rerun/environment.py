@@ -94,7 +94,7 @@ from miners.files import list_candidates
 
 IMPORT_TO_DIST = {
     "sklearn": "scikit-learn", "cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml",
-    "bs4": "beautifulsoup4", "skimage": "scikit-image", "dotenv": "python-dotenv", "attr": "attrs",
+    "bs4": "beautifulsoup4", "pythonjsonlogger": "python-json-logger", "skimage": "scikit-image", "dotenv": "python-dotenv", "attr": "attrs",
     "Bio": "biopython", "google.protobuf": "protobuf", "dateutil": "python-dateutil", "jwt": "pyjwt",
     "mpl_toolkits": "matplotlib", "tensorflow_hub": "tensorflow-hub", "lightning": "lightning",
     "pytorch_lightning": "pytorch-lightning", "hydra": "hydra-core", "omegaconf": "omegaconf",
@@ -145,6 +145,7 @@ class EnvResult:
     python_requested: str = ""
     python_source: str = ""
     interventions: list[str] = field(default_factory=list)
+    guessed: list[str] = field(default_factory=list)  # additions inferred from imports, dropped if they fail
 
     @property
     def ok(self) -> bool:
@@ -744,6 +745,11 @@ def _install(inst: _Installer, result: EnvResult, declared: list[str], extra: li
         if code == 0:
             return ("installed" if lines == declared else "installed_relaxed"), lines
         failed = "" if code == -1 else failing_requirement(err, lines + result.added)
+        if failed in result.guessed and round_ < RELAX_ROUNDS:  # our guess from an import, not the author's
+            result.added.remove(failed)
+            result.guessed.remove(failed)
+            result.interventions.append(f"dropped {failed} (imported, but no such distribution installs)")
+            continue
         result.failed_requirement = result.failed_requirement or failed
         result.reason = _tail(err)
         if not failed or failed not in lines or round_ == RELAX_ROUNDS:
@@ -859,6 +865,7 @@ def build(root: Path, env_dir: Path, cache_dir: Path | None, *, entry_kind: str 
     result.python = _version_of(inst.vpy)
     undeclared = _undeclared_imports(root, tuple(entry_paths), d)
     result.added += undeclared
+    result.guessed = list(undeclared)
     result.interventions += [f"added {a} (imported by the files run, not declared)" for a in undeclared]
     result.env_status, lines = _install_or_imports(inst, result, d, inferred(root, tuple(entry_paths))
                                                    if entry_paths and d.source != "inferred" else [])

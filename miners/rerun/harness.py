@@ -436,6 +436,7 @@ def _probe(project: Project, prep: Prepared, cfg: Config, condition: conditions.
                     prep.recipes[i] = recipe = replace(repaired, reason=f"{recipe.reason}; {why}")
                     rec = retry
                     rec["row"]["interventions"].append(f"repair: {why}")
+                    rec["row"]["cwd_reason"] = why
                 else:
                     rec["row"]["reason"] = (rec["row"]["reason"] + f" (the repair, {why}, failed too)")[:500]
         rec["env"] = env
@@ -499,7 +500,8 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
         elif chosen is None:
             index, rec, probes = _probe(project, prep, cfg, condition, k)
             env = rec.pop("env")
-            chosen = {"index": index, "recipe": recipe_to_json(prep.recipes[index]), "probes": probes}
+            chosen = {"index": index, "recipe": recipe_to_json(prep.recipes[index]), "probes": probes,
+                      "cwd_reason": rec["row"].get("cwd_reason", "")}
             _write_json(chosen_file, chosen)
             recipe = prep.recipes[index]
         else:
@@ -533,6 +535,8 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
                       "entry_reason": recipe.reason if recipe else row.get("reason", ""),
                       "recipe_source": recipe.where if recipe else "",
                       "cwd": (recipe.steps[0].cwd or ".") if recipe and recipe.steps else "",
+                      "cwd_reason": row.get("cwd_reason") or (chosen or {}).get("cwd_reason", "")
+                      or ("the folder of the recipe's first step" if recipe else ""),
                       "interventions": "; ".join(dict.fromkeys(interventions))[:2000]}
         _write_json(record_path(cfg, project.repo, name, k), rec)
         if bar is not None:

@@ -151,8 +151,7 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
     write_csv(out / "rerun_metrics.csv", METRIC_COLUMNS, metrics, sort_key=["repo", "condition", "run", "key", "step"])
     write_csv(out / "rerun_params.csv", PARAM_COLUMNS, params, sort_key=["repo", "condition", "run", "key"])
     write_csv(out / "variance.csv", variance.VARIANCE_COLUMNS, var_rows, sort_key=["repo", "condition", "key"])
-    write_csv(out / "rerun_repos.csv", [*variance.REPO_COLUMNS, "originals_compared", "original_agreement"],
-              repo_rows, sort_key=["repo", "condition"])
+    write_csv(out / "rerun_repos.csv", variance.REPO_COLUMNS, repo_rows, sort_key=["repo", "condition"])
     write_csv(out / "rerun_originals.csv", variance.ORIGINAL_COLUMNS, compared,
               sort_key=["repo", "condition", "run", "mlflow_run", "key"])
     write_csv(out / "rerun_recipes.csv", RECIPE_COLUMNS, recipe_rows, sort_key=["repo", "rank"])

@@ -42,7 +42,8 @@ VARIANCE_COLUMNS = ["repo", "condition", "key", "timing", "runs_ok", "runs_with_
                     "max", "range", "rel_range", "cv", "identical", "within_1e-9", "within_1e-6",
                     "original_value", "diff_to_original", "rel_diff_to_original"]
 REPO_COLUMNS = ["repo", "full_name", "condition", "runs_planned", "runs_ok", "metrics_compared", "verdict",
-                "why", "max_rel_range", "median_rel_range", "sets_seed", "seed_coverage", "entry_kind"]
+                "why", "max_rel_range", "median_rel_range", "sets_seed", "seed_coverage", "entry_kind",
+                "originals_compared", "original_agreement"]
 
 
 def _bits(x: float) -> bytes:
