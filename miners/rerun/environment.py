@@ -863,7 +863,8 @@ def build(root: Path, env_dir: Path, cache_dir: Path | None, *, entry_kind: str 
     if not uv and date:
         result.interventions.append("installed with pip: no date cap (uv is not available)")
     result.python = _version_of(inst.vpy)
-    undeclared = _undeclared_imports(root, tuple(entry_paths), d)
+    taken = {name_of(a) for a in result.added}
+    undeclared = [u for u in _undeclared_imports(root, tuple(entry_paths), d) if name_of(u) not in taken]
     result.added += undeclared
     result.guessed = list(undeclared)
     result.interventions += [f"added {a} (imported by the files run, not declared)" for a in undeclared]

@@ -41,8 +41,8 @@ Definitions.
   absolute-path mappings, ``mlflow run`` semantics, tracking URIs redirected, and the
   environment's own (Python substituted, packages added, dropped or relaxed, ...).
 
-Every finished run is recorded at once (``<work>/records/<repo>/<condition>-<k>.json``); a
-restart skips it. :mod:`miners.rerun.publish` turns the records into the CSVs.
+Every finished run is recorded at once, a frozen :class:`~miners.rerun.records.RunRecord`
+(``<work>/records/<repo>/<condition>-<k>.json``); a restart skips it. :mod:`miners.rerun.publish` turns the records into the CSVs.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from typing import Any
 from miners.csvio import atomic_write_bytes
 from miners.rerun import capture, checkout, conditions, recipes, sandbox
 from miners.rerun import environment as environments
+from miners.rerun.records import RunRecord
 from miners.rerun.sampling import Project
 from miners.rerun.variance import METRIC_STATUSES
 
@@ -486,7 +487,7 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
     for condition in cfg.conditions:
         done = record_path(cfg, project.repo, condition, 1)
         if done.exists():
-            row = json.loads(done.read_text())["row"]
+            row = RunRecord.load(done).row
             first_status[condition] = (row["status"], row.get("reason", ""))
     for name, k in todo:
         condition = conditions.get(name)
@@ -538,7 +539,7 @@ def run_project(project: Project, cfg: Config, bar: Any = None, lock: threading.
                       "cwd_reason": row.get("cwd_reason") or (chosen or {}).get("cwd_reason", "")
                       or ("the folder of the recipe's first step" if recipe else ""),
                       "interventions": "; ".join(dict.fromkeys(interventions))[:2000]}
-        _write_json(record_path(cfg, project.repo, name, k), rec)
+        RunRecord.of(rec["row"], rec.get("metrics"), rec.get("params")).save(record_path(cfg, project.repo, name, k))
         if bar is not None:
             with lock:
                 bar.update(1)

@@ -28,6 +28,7 @@ from miners.csvio import atomic_write_bytes, write_csv
 from miners.rerun import environment as environments
 from miners.rerun import sandbox, variance
 from miners.rerun.harness import Config, record_path
+from miners.rerun.records import RunRecord
 from miners.rerun.sampling import SAMPLE_COLUMNS, Project
 from miners.rerun.variance import METRIC_STATUSES
 
@@ -128,16 +129,16 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
                 path = record_path(cfg, p.repo, c, k)
                 if not path.exists():
                     continue
-                rec = json.loads(path.read_text())
-                runs.append(rec["row"])
-                info[p.repo]["entry_kind"] = info[p.repo]["entry_kind"] or rec["row"].get("entry_kind", "")
-                records.append({"repo": p.repo, "condition": c, "run": k, "status": rec["row"]["status"],
-                                "params": rec.get("params") or {}, "metrics": rec.get("metrics") or {}})
-                for key, values in (rec.get("metrics") or {}).items():
+                rec = RunRecord.load(path)
+                runs.append(dict(rec.row))
+                info[p.repo]["entry_kind"] = info[p.repo]["entry_kind"] or rec.row.get("entry_kind", "")
+                records.append({"repo": p.repo, "condition": c, "run": k, "status": rec.row["status"],
+                                "params": rec.params, "metrics": rec.metrics})
+                for key, values in rec.metrics.items():
                     for step, value, last in values:
                         metrics.append({"repo": p.repo, "condition": c, "run": k, "key": key, "step": step,
                                         "value": value, "is_last": last})
-                for key, value in (rec.get("params") or {}).items():
+                for key, value in rec.params.items():
                     params.append({"repo": p.repo, "condition": c, "run": k, "key": key, "value": value})
     var_rows = variance.variance(runs, metrics, originals)
     compared = variance.compare_originals(records, committed)
