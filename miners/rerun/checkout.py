@@ -11,8 +11,8 @@ Definitions.
   ``version https://git-lfs.github.com/spec/``: the content lives on an LFS server that the
   runs cannot reach. A run that fails naming such a file gets the status ``lfs_pointer``.
 * **Absolute-path mapping.** A string literal in the project's code (``.py`` and notebook code
-  cells) or configuration (``.yaml``/``.yml``/``.json``/``.toml``/``.cfg``/``.ini``) that is an
-  absolute path is mapped onto a committed file or folder by its *longest matching suffix* of
+  cells), or a value in its configuration (``.yaml``/``.yml``/``.json``/``.toml``/``.cfg``/
+  ``.ini``, quoted or not), that is an absolute path is mapped onto a committed file or folder by its *longest matching suffix* of
   path components (at least one; the last one must match a committed path's last component
   exactly), when that suffix ends a committed path. Recognised: Windows drive paths
   (``C:\\Users\\me\\proj\\data\\x.csv``, also with ``/``), Dockerfile ``WORKDIR`` paths, and
@@ -39,7 +39,7 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"
           "/var", "/run", "/tmp", "/boot", "/srv", "/mnt", "/media", "/snap", "/root", "/home", "/opt")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
 _WINDOWS = re.compile(r"^[A-Za-z]:[\\/]")
-_STRING = re.compile(r"""["']([A-Za-z]:[\\/][^"'\n]{1,300}|/[^"'\s]{1,300})["']""")
+_CONFIG_PATH = re.compile(r"""(?:^|[\s:="'\[,(])([A-Za-z]:[\\/][^"'\s,\])]{1,300}|/(?!/)[^"'\s,\])]{1,300})""", re.M)
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
 
 
@@ -114,13 +114,7 @@ def _literals(path: Path, rel: str) -> list[tuple[str, int]]:
     """Absolute-path-looking string literals of one file with their 1-based line."""
     text = path.read_text(errors="replace")
     if rel.endswith(".py"):
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            return []
-        return [(n.value, n.lineno) for n in ast.walk(tree)
-                if isinstance(n, ast.Constant) and isinstance(n.value, str) and 1 < len(n.value) < 300
-                and (_WINDOWS.match(n.value) or n.value.startswith("/"))]
+        return _literals_of_source(text)
     if rel.endswith(".ipynb"):
         from miners.notebooks import read_code_cells
 
@@ -132,7 +126,7 @@ def _literals(path: Path, rel: str) -> list[tuple[str, int]]:
         for cell in cells:
             found += [(lit, 0) for lit, _ in _literals_of_source(cell.source)]
         return found
-    return [(m.group(1), text.count("\n", 0, m.start()) + 1) for m in _STRING.finditer(text)]
+    return [(m.group(1), text.count("\n", 0, m.start(1)) + 1) for m in _CONFIG_PATH.finditer(text)]
 
 
 def _literals_of_source(source: str) -> list[tuple[str, int]]:
