@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun analysis validate figures paper datapackage study
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order analysis validate figures paper datapackage study
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -58,10 +58,13 @@ mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TE
 
 RERUN_REPOS ?= $(shell grep -v '^\#' study/rerun-explicit.txt | paste -sd, -)
 
-rerun: $(STAMP) ## re-execute the seeded sample (SAMPLE_N=40) + study/rerun-explicit.txt, RUNS=5 per condition, sandboxed
+rerun: $(STAMP) ## re-execute the seeded sample (SAMPLE_N=40) + study/rerun-explicit.txt, sandboxed (runs, timeout: protocol [rerun]; RUNS=, TIMEOUT= override)
 	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
-		--repos '$(RERUN_REPOS)' --runs $(or $(RUNS),5) --timeout $(or $(TIMEOUT),300) --out results \
+		--repos '$(RERUN_REPOS)' $(if $(RUNS),--runs $(RUNS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) --out results \
 		--work data/rerun --cache data/rerun-cache --jobs $(JOBS) $(RERUN_ARGS)
+
+rerun-order: $(STAMP) ## the seeded rerun order (one per template family, none already re-executed) -> study/rerun-readings/order.csv
+	$(PY) -m miners rerun-order --exclude results/rerun_sample.csv --first 30 --out study/rerun-readings/order.csv
 
 RESULTS ?= results
 PAPER ?= paper
