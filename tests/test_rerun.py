@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
 GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook",
          "package_entry", "docker_workdir", "windows_path", "mlrun_semantics", "committed_original", "lfs_data",
-         "crashed_import"]
+         "crashed_import", "own_experiment"]
 DEFAULT = ("as_written", "seeds_forced")
 
 
@@ -206,6 +206,13 @@ def test_mlproject_entry_runs_with_mlflow_run_semantics_and_logs_once(harness: d
               and p["condition"] == "as_written"}
     assert params == {("alpha", "0.25")}
     assert {m["value"] for m in harness["metrics"] if m["repo"] == "mlrun_semantics"} == {"0.75"}
+
+
+def test_an_entry_that_sets_its_own_experiment_is_repaired_to_a_plain_command(harness: dict) -> None:
+    row = harness["runs"][("own_experiment", "as_written", 1)]
+    assert (row["status"], row["mlflow_runs"]) == ("ok", "1"), row
+    assert "repair: run without mlflow run semantics" in row["interventions"]
+    assert harness["runs"][("own_experiment", "as_written", 2)]["status"] == "ok"
 
 
 def test_committed_original_is_reproduced_exactly(harness: dict) -> None:

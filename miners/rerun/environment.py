@@ -53,7 +53,8 @@ Python admits 3.11 (PyPI serves only CUDA builds for Linux), recorded.
 
 *Install* (``env_status``): uv (else ``python -m venv`` + uv, else pip) into ``<env>/venv``, a
 package cache shared by all projects, ``torch`` pinned to a local CPU wheel when one is given
-(``wheels``). ``installed``: as declared. When the installer fails, the requirement its error
+(``wheels``); compiled scientific packages (``WHEELS_ONLY``) from wheels only, never built from
+source. ``installed``: as declared. When the installer fails, the requirement its error
 names is relaxed (its version constraint dropped; a bare name that cannot be installed is
 dropped) and the install retried, at most ``RELAX_ROUNDS`` times (``installed_relaxed``);
 when the declared requirements still do not install, the imports of the files run
@@ -107,6 +108,12 @@ IMPORT_TO_DIST = {
 NOT_ON_PYPI = {"__future__", "google", "setuptools", "pkg_resources", "distutils", "_typeshed"}
 CONDA_TO_PIP = envspec.CONDA_TO_PIP
 TORCH_PIN = "torch==2.13.0+cpu"
+# Compiled scientific packages are installed from wheels only: a version without a wheel for the
+# chosen Python is not built from source (minutes of compiling, and old releases rarely build
+# on a newer Python); an exact pin of such a version fails to install and is relaxed, recorded.
+WHEELS_ONLY = ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "torch", "tensorflow", "xgboost",
+               "lightgbm", "catboost", "pyarrow", "h5py", "numba", "llvmlite", "statsmodels", "scikit-image",
+               "opencv-python", "opencv-python-headless", "grpcio", "tokenizers", "shap")
 PYTHON_RELEASES = {(3, 6): "2016-12-23", (3, 7): "2018-06-27", (3, 8): "2019-10-14", (3, 9): "2020-10-05",
                    (3, 10): "2021-10-04", (3, 11): "2022-10-24", (3, 12): "2023-10-02", (3, 13): "2024-10-07"}
 MODES = ("as_of_commit", "latest")
@@ -613,6 +620,7 @@ class _Installer:
         if self.uv:
             cmd = [*self.uv, "pip", "install", "-q", "--python", self.vpy, "-r", str(requirements)]
             cmd += ["--exclude-newer", self.exclude_newer] if self.exclude_newer else []
+            cmd += [a for name in WHEELS_ONLY for a in ("--only-binary", name)]
             if pins:
                 overrides = self.env_dir / "overrides.txt"
                 overrides.write_text(TORCH_PIN + "\n")

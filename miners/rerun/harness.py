@@ -33,9 +33,11 @@ Definitions.
 * **Skipping**: when run 1 of a condition ends in a failure that repeats (:data:`REPEATING`), its
   remaining runs are recorded with the same status, ``attempted=false`` and the reason
   (``--no-skip`` executes them all).
-* **Repairs** (run 1 of a one-step script recipe only, each kept only if it gets further): a
-  script that fails on a relative import is run as ``python -m package.module`` from the root; a
-  script that cannot find a file from the root is run from its own folder.
+* **Repairs** (run 1 only, each kept only if it gets further): a one-step script that fails on
+  a relative import is run as ``python -m package.module`` from the root; a one-step script that
+  cannot find a file from the root is run from its own folder; an MLproject entry whose code sets
+  its own experiment, so that ``start_run()`` refuses the run ``mlflow run`` created ("active run
+  ID does not match environment run ID"), is run as a plain command.
 * **Interventions** (column ``interventions``): everything the harness did beyond running the
   project as committed: the recipe chosen (and the probes that failed before it), repairs,
   absolute-path mappings, ``mlflow run`` semantics, tracking URIs redirected, and the
@@ -257,7 +259,7 @@ def classify(outcome: sandbox.Outcome, exc: dict[str, Any] | None, network: list
     if not cls:
         found = EXC_LINE.findall(stderr)
         cls = found[-1].split(".")[-1] if found else ""
-    message = (exc or {}).get("message") or _last_line(stderr)
+    message = (exc or {}).get("message") or _last_line(stderr) or _last_line(outcome.stdout_tail)
     if outcome.exit_code is not None and outcome.exit_code < 0:
         import signal
 
@@ -400,6 +402,11 @@ def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: envir
 
 def repairs(project: Project, recipe: recipes.Recipe, row: dict[str, Any]) -> list[tuple[recipes.Recipe, str]]:
     """The one repaired recipe that run 1's failure calls for (module docstring), with why."""
+    if "does not match environment run ID" in row.get("reason", "") + row.get("stderr_tail", "") and any(
+            s.kind == "mlflow_run" for s in recipe.steps):
+        plain = tuple(replace(s, kind="python", params=()) if s.kind == "mlflow_run" else s for s in recipe.steps)
+        return [(replace(recipe, steps=plain), "run without mlflow run semantics: the project sets its own "
+                                               "experiment, which the run mlflow run creates does not belong to")]
     if len(recipe.steps) != 1 or recipe.steps[0].kind != "python" or len(recipe.steps[0].argv) < 2:
         return []
     step = recipe.steps[0]
