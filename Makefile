@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order analysis validate figures paper datapackage study
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -62,6 +62,16 @@ rerun: $(STAMP) ## re-execute the seeded sample (SAMPLE_N=40) + study/rerun-expl
 	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
 		--repos '$(RERUN_REPOS)' $(if $(RUNS),--runs $(RUNS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) --out results \
 		--work data/rerun --cache data/rerun-cache --jobs $(JOBS) $(RERUN_ARGS)
+
+READ := data/first30
+rerun-check: $(STAMP) ## re-mine the read projects (study/rerun-readings/order.csv) from URL_TEMPLATE, run each once as written, compare with the reading
+	$(PY) -m miners rerun-subset study/rerun-readings/order.csv --out $(READ)
+	$(PY) -m miners mine --protocol study/protocol.toml --frame $(READ)/frame.csv --work $(READ)/work \
+		--results $(READ)/results --jobs $(JOBS) $(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)')
+	$(PY) -m miners rerun --corpus $(READ)/results/corpus.csv --clones $(READ)/work/clones --sample 0 \
+		--repos "$$(tail -n +2 study/rerun-readings/order.csv | cut -d, -f2 | paste -sd, -)" --runs 1 \
+		--conditions as_written --work $(READ)/rerun --cache data/rerun-cache --out $(READ)/rerun-results --jobs $(JOBS)
+	$(PY) -m miners rerun-check --reruns $(READ)/rerun-results/reruns.csv --out study/rerun-readings/harness-check.csv
 
 rerun-order: $(STAMP) ## the seeded rerun order (one per template family, none already re-executed) -> study/rerun-readings/order.csv
 	$(PY) -m miners rerun-order --exclude results/rerun_sample.csv --first 30 --out study/rerun-readings/order.csv

@@ -135,6 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first", type=int, default=0, help="only the first N (0: all)")
     p.add_argument("--out", type=Path, default=None, help="write the CSV here instead of standard output")
 
+    p = sub.add_parser("rerun-check", help="the harness's first runs against a reading of the projects")
+    p.add_argument("--readings", type=Path, default=Path("study/rerun-readings/first30.csv"))
+    p.add_argument("--reruns", type=Path, required=True, help="reruns.csv of a rerun of the read projects")
+    p.add_argument("--out", type=Path, default=None, help="write the joined table here (CSV)")
+
+    p = sub.add_parser("rerun-subset", help="frame and corpus rows of the projects of a rerun order, to re-mine them")
+    p.add_argument("names", type=Path, help="a CSV with a full_name column (study/rerun-readings/order.csv)")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"))
+    p.add_argument("--frame", type=Path, default=Path("study/frame.csv"))
+    p.add_argument("--out", type=Path, required=True, help="folder: frame.csv and results/corpus.csv go there")
+
     p = sub.add_parser("bench", help="scanner throughput against ast and libcst baselines")
     p.add_argument("corpus", type=Path, help="a folder of repository work trees (each subfolder is one repository)")
     p.add_argument("--max-files", type=int, default=0, help="use at most this many files for the parser baselines (0: all)")
@@ -301,6 +312,22 @@ def main(argv: list[str] | None = None) -> int:
             return _rerun(args)
         if args.command == "rerun-order":
             return _rerun_order(args)
+        if args.command == "rerun-subset":
+            from miners.rerun import readings
+
+            print(f"{readings.subset(args.names, args.corpus, args.frame, args.out)} repositories -> {args.out}")
+            return 0
+        if args.command == "rerun-check":
+            from miners.rerun import readings
+
+            for f in (args.readings, args.reruns):
+                if not f.exists():
+                    raise UsageError(f"{f} not found")
+            rows = readings.check(args.readings, args.reruns)
+            if args.out:
+                readings.write(rows, args.out)
+            print(readings.summary(rows), end="")
+            return 0
         if args.command == "codebook":
             from miners.codebook import render
 
