@@ -157,7 +157,7 @@ def _funnel_fields(**extra: Col) -> dict[str, Col]:
 # fields (in any order; the CSV's header decides the order). Written from the code that
 # produces each column: miners/discover.py, mine.py, clone.py, clone_stage.py, scan.py,
 # analyze.py, features.py, practices.py, envspec.py (mining); miners/rerun/ (rerun: harness.py,
-# publish.py, variance.py, environment.py, recipes.py, capture.py, checkout.py, sandbox.py).
+# publish.py, variance.py, environment.py, recipes/, capture.py, checkout.py, sandbox.py).
 RESOURCES: dict[str, dict[str, Any]] = {
     "funnel": {
         "title": "Sampling funnel",
@@ -531,7 +531,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
                                "run semantics), script, notebook, or where the command was "
                                "documented (readme, ci, makefile, dvc, docker); none", enum=ENTRY_KIND),
             "entry": _str("what was executed: the recipe's command line (steps joined by &&)"),
-            "entry_reason": _str("why this recipe was chosen (miners/rerun/recipes.py ranking)"),
+            "entry_reason": _str("why this recipe was chosen (miners/rerun/recipes/ ranking)"),
             "recipe_source": _str("file:line (or file:entry) where the recipe's command was found. "
                                   + OPTIONAL),
             "interventions": _str("everything the harness did beyond running the project as "
@@ -703,7 +703,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "description": "One row per candidate recipe of a project, in rank order: tried on the "
                        "first run (status of that probe), not_tried, or skipped (a command found "
                        "but not usable, with why). chosen marks the recipe every run used. "
-                       "Written by miners/rerun/publish.py (miners/rerun/recipes.py).",
+                       "Written by miners/rerun/publish.py (miners/rerun/recipes/).",
         "primaryKey": ["repo", "rank"],
         "fields": {
             "repo": _str(REPO_ID),

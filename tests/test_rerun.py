@@ -20,8 +20,7 @@ import pytest
 from miners import rerun
 from miners.csvio import read_csv
 from miners.rerun import environment as projenv
-from miners.rerun import recipes as entrypoint
-from miners.rerun import sandbox, variance
+from miners.rerun import recipes, sandbox, variance
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
@@ -400,19 +399,27 @@ def test_entry_ranking(tmp_path: Path) -> None:
         "lib/tracking_utils.py": "import mlflow\ndef log(v):\n" + "    mlflow.log_metric('a', v)\n" * 9,
         "nb.ipynb": '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
     })
-    assert entrypoint.choose(root).path == "c/run_all.py"  # the guard wins over the name and the count
+    assert first_recipe(root).entry_paths == ("c/run_all.py",)  # the guard wins over the name and the count
     (root / "c/run_all.py").unlink()
-    assert entrypoint.choose(root).path == "b/train.py"  # then the name hint
+    assert first_recipe(root).entry_paths == ("b/train.py",)  # then the name hint
     (root / "b/train.py").unlink()
-    assert entrypoint.choose(root).path == "a/eval.py"  # then the count; tests never qualify
+    assert first_recipe(root).entry_paths == ("a/eval.py",)  # then the count; tests never qualify
     (root / "a/eval.py").unlink()
-    entry = entrypoint.choose(root)  # a module of functions only still qualifies, last, and says so
-    assert entry.path == "lib/tracking_utils.py" and "only definitions" in entry.reason
+    found, _ = recipes.candidates(root)  # a module of functions only still qualifies, last, and says so
+    assert [r.entry_paths for r in found] == [("lib/tracking_utils.py",)] and "only definitions" in found[0].reason
     (root / "a/eval.py").write_text(body * 5)
     (root / "MLproject").write_text("entry_points:\n  main:\n    parameters:\n      x: {type: float}\n"
                                     "    command: python a/eval.py {x}\n")
-    entry = entrypoint.choose(root)
-    assert entry.kind == "script" and "has no default" in entry.reason
+    found, skipped = recipes.candidates(root)  # an entry that cannot be filled falls back to the scripts
+    assert (found[0].source, found[0].entry_paths) == ("script", ("a/eval.py",))
+    assert not any(r.source == "MLproject" for r in found)
+    assert any(line.startswith("MLproject:entry main") and "has no default" in line for line in skipped), skipped
+
+
+def first_recipe(root: Path) -> recipes.Recipe:
+    found, _ = recipes.candidates(root)
+    assert found, "no recipe"
+    return found[0]
 
 
 def test_declared_environment_sources(tmp_path: Path) -> None:
@@ -440,9 +447,10 @@ def test_failing_requirement_is_named() -> None:
 def test_mlproject_file_name_is_matched_in_any_case_as_mlflow_does(tmp_path: Path) -> None:
     root = _write(tmp_path / "p", {"MLProject/MLProject": "entry_points:\n  main:\n    command: python m.py\n",
                                    "MLProject/m.py": "import mlflow\nmlflow.log_metric('a', 1)\n"})
-    entry = entrypoint.choose(root)
-    assert (entry.kind, entry.path, entry.folder, entry.cwd) == ("mlproject", "MLProject/MLProject", "MLProject",
-                                                                 "entry_dir")
+    recipe = first_recipe(root)
+    assert (recipe.source, recipe.where, recipe.entry_paths) == ("MLproject", "MLProject/MLProject:entry main",
+                                                                 ("MLProject/m.py",))
+    assert [(s.kind, s.argv, s.cwd) for s in recipe.steps] == [("mlflow_run", ("python", "m.py"), "MLProject")]
 
 
 def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lacks(tmp_path: Path) -> None:
@@ -485,9 +493,9 @@ def test_a_driver_is_chosen_when_tracking_code_only_defines_functions(tmp_path: 
         "run_pipeline.py": "from src.tracking import log\n\nif __name__ == '__main__':\n    log(1.0)\n",
         "helpers.py": "def unrelated():\n    pass\n",
     })
-    entry = entrypoint.choose(root)
-    assert entry.path == "run_pipeline.py"
-    assert "imports src/tracking.py" in entry.reason
+    recipe = first_recipe(root)
+    assert recipe.entry_paths == ("run_pipeline.py",)
+    assert "drives src/tracking.py" in recipe.reason
 
 
 def test_environment_as_of_the_commit_and_latest_env_with_mlflow_1_and_3(tmp_path: Path) -> None:

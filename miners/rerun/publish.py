@@ -64,9 +64,11 @@ def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> 
 
 
 def _harness_digest() -> str:
+    """Digest of the harness's source, sub-packages included (``recipes/``)."""
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + path.read_bytes())
+    here = Path(__file__).parent
+    for path in sorted(here.rglob("*.py")):
+        h.update(path.relative_to(here).as_posix().encode() + path.read_bytes())
     return h.hexdigest()[:12]
 
 
