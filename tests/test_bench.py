@@ -20,3 +20,5 @@ def test_bench_prints_every_row_and_identical_outputs(tmp_path, capsys):
         assert row in out
     assert "outputs byte-identical across cold/warm/jobs:  True" in out
     assert "(recall 1.0000)" in out and "missed by the textual prefilter: 0" in out
+    for row in ("rerun harness cost", "bare", "harness", "overhead", "sandbox", "read_store", "env cold", "env warm"):
+        assert row in out

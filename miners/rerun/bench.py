@@ -67,7 +67,9 @@ def overhead(work: Path, repeat: int = 3, env_build: bool = True) -> list[tuple[
     proj = Project("bench", project)
 
     def run() -> None:
-        harness.execute(proj, prep, recipe, given, conditions.get("as_written"), 1, cfg)
+        row = harness.execute(proj, prep, recipe, given, conditions.get("as_written"), 1, cfg)["row"]
+        if row["status"] != "ok":
+            raise RuntimeError(f"the bench run through the harness ended {row['status']}: {row['reason']}")
 
     def copy() -> None:
         dest = work / "copy"
