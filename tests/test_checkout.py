@@ -27,6 +27,7 @@ def test_mappings_of_code_and_config(tmp_path: Path) -> None:
         "src/train.py": 'import pandas as pd\ndf = pd.read_csv("/kaggle/input/iris-ds/raw/iris.csv")\n'
                         'x = "C:/Users/me/proj/data/raw/iris.csv"\ny = "/usr/lib/python3/raw/iris.csv"\n',
         "conf/paths.yaml": "data: /content/drive/MyDrive/proj/data/raw/iris.csv\n",
+        "mlruns/0/meta.yaml": "artifact_location: /Users/me/proj/data/raw\n",  # MLflow's record
     })
     found = {(m.kind, m.prefix, m.base, m.where) for m in checkout.mappings(root)}
     assert found == {

@@ -12,7 +12,8 @@ Definitions.
   runs cannot reach. A run that fails naming such a file gets the status ``lfs_pointer``.
 * **Absolute-path mapping.** A string literal in the project's code (``.py`` and notebook code
   cells), or a value in its configuration (``.yaml``/``.yml``/``.json``/``.toml``/``.cfg``/
-  ``.ini``, quoted or not), that is an absolute path is mapped onto a committed file or folder by its *longest matching suffix* of
+  ``.ini``, quoted or not; files inside ``mlruns/``, ``mlartifacts/`` and ``.dvc/`` are MLflow's
+  and DVC's records, not read), that is an absolute path is mapped onto a committed file or folder by its *longest matching suffix* of
   path components (at least one; the last one must match a committed path's last component
   exactly), when that suffix ends a committed path. Recognised: Windows drive paths
   (``C:\\Users\\me\\proj\\data\\x.csv``, also with ``/``), Dockerfile ``WORKDIR`` paths, and
@@ -40,6 +41,8 @@ SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
 _WINDOWS = re.compile(r"^[A-Za-z]:[\\/]")
 _CONFIG_PATH = re.compile(r"""(?:^|[\s:="'\[,(])([A-Za-z]:[\\/][^"'\s,\])]{1,300}|/(?!/)[^"'\s,\])]{1,300})""", re.M)
+# MLflow's and DVC's own records (artifact locations of the author's machine), not the project's code
+RECORDS = {"mlruns", "mlartifacts", ".dvc"}
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
 
 
@@ -202,7 +205,7 @@ def mappings(root: Path, files: list[str] | None = None) -> list[Mapping]:
         if mappable(workdir):
             found.setdefault(workdir, Mapping(workdir, where, "", workdir, "", "workdir"))
     for rel in files:
-        if not rel.endswith((".py", ".ipynb", *CONFIG_SUFFIXES)):
+        if not rel.endswith((".py", ".ipynb", *CONFIG_SUFFIXES)) or RECORDS & set(rel.split("/")[:-1]):
             continue
         try:
             literals = _literals(root / rel, rel)
