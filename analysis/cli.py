@@ -8,6 +8,7 @@ Commands (each is a module of this package with a ``main(argv) -> int``):
 * ``validate``    study/validation/ labels vs results/call_sites.csv -> precision and recall
 * ``figures``     executes notebooks/NN-*.ipynb headlessly -> paper/figures/*.pdf, *.png
 * ``datapackage`` results/datapackage.json (Frictionless) from the CSVs and their field docs
+* ``browse``      results/ -> data/results.db (sqlite-utils), served read-only with Datasette
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ COMMANDS = {
     "validate": "analysis.validation",
     "figures": "analysis.figures",
     "datapackage": "analysis.datapackage",
+    "browse": "analysis.browse",
 }
 
 
