@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study
+.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -94,6 +94,10 @@ figures: $(STAMP) ## execute notebooks/NN-*.ipynb headlessly -> paper/figures/*.
 
 datapackage: $(STAMP) ## results/datapackage.json (Frictionless) and its validation
 	$(PY) -m analysis datapackage --results $(RESULTS)
+
+PORT ?= 8001
+browse: $(STAMP) ## results/ -> data/results.db (sqlite-utils) served read-only by Datasette on 127.0.0.1, port 8001 (PORT=...)
+	$(PY) -m analysis browse --results $(RESULTS) --db data/results.db --serve --port $(PORT)
 
 study: analysis figures ## analysis + figures (RESULTS=..., PAPER=... to build elsewhere, e.g. the demo)
 	@if [ "$(PAPER)" != "paper" ]; then mkdir -p $(PAPER) && cp -r paper/main.tex paper/refs.bib paper/sections $(PAPER)/; fi
