@@ -230,8 +230,11 @@ def build(results: Path, db_path: Path) -> dict[str, Any]:
                 db[name].enable_fts(list(FTS[name]), create_triggers=False)
         db.conn.commit()
         db.vacuum()
-    finally:
+    except BaseException:
         db.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    db.close()
     os.replace(tmp, db_path)
     metadata = datasette_metadata(package)
     metadata_path(db_path).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")

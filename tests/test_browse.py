@@ -146,7 +146,7 @@ def test_missing_corpus_names_the_file(tmp_path: Path, capsys: pytest.CaptureFix
     code, err = run_main(results, tmp_path / "r.db", capsys)
     assert code == 1
     assert f"{results / 'corpus.csv'}: missing" in err and "git checkout -- results/" in err
-    assert not (tmp_path / "r.db").exists()
+    assert not (tmp_path / "r.db").exists() and not (tmp_path / "r.db.tmp").exists()
 
 
 def test_header_mismatch_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -157,6 +157,7 @@ def test_header_mismatch_names_the_file(tmp_path: Path, capsys: pytest.CaptureFi
     code, err = run_main(results, tmp_path / "r.db", capsys)
     assert code == 1
     assert f"{funnel}: header" in err and "does not match" in err and "make analysis" in err
+    assert not (tmp_path / "r.db.tmp").exists()
 
 
 def test_changed_values_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
