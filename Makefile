@@ -86,7 +86,7 @@ analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv and paper/generated/
 	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
 	$(PY) -m analysis datapackage --results $(RESULTS)
 
-validate: $(STAMP) ## precision and recall of the detectors against the blind hand labels in study/validation/
+validate: $(STAMP) ## precision and recall of the detectors against the blind labels (made by a language model) in study/validation/
 	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
 
 figures: $(STAMP) ## execute notebooks/NN-*.ipynb headlessly -> paper/figures/*.pdf and *.png
