@@ -28,7 +28,6 @@ Definitions.
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -253,13 +252,3 @@ def bind_args(mappings_: list[Mapping], project: Path) -> list[tuple[str, str]]:
     """``(source, mount point)`` pairs of the POSIX and WORKDIR mappings for the sandbox."""
     return [(str(project / m.base) if m.base else str(project), m.prefix)
             for m in mappings_ if m.kind in ("posix", "workdir")]
-
-
-def save(path: Path, mappings_: list[Mapping], pointers: list[str]) -> None:
-    path.write_text(json.dumps({"mappings": [m.__dict__ for m in mappings_], "lfs_pointers": pointers},
-                               indent=1, sort_keys=True))
-
-
-def load(path: Path) -> tuple[list[Mapping], list[str]]:
-    data = json.loads(path.read_text())
-    return [Mapping(**m) for m in data["mappings"]], data["lfs_pointers"]

@@ -356,8 +356,7 @@ def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: envir
     interventions = list(env.interventions) if hasattr(env, "interventions") else []
     first_cwd = proj / recipe.steps[0].cwd if recipe.steps and recipe.steps[0].cwd else proj
     interventions += checkout.apply_windows(prep.mappings, proj, first_cwd)
-    binds = tuple(checkout.bind_args(prep.mappings, proj)) if sandbox.available() == "bwrap" else ()
-    interventions += [m.describe() for m in prep.mappings if m.kind in ("posix", "workdir") and binds]
+    binds = tuple(checkout.bind_args(prep.mappings, proj))  # mounted by bubblewrap only
     script, done = driver(recipe, proj, capture_dir, run_dir)
     interventions += done
     (run_dir / "recipe.sh").write_text(script)
@@ -377,6 +376,8 @@ def execute(project: Project, prep: Prepared, recipe: recipes.Recipe, env: envir
     limits = sandbox.Limits(cfg.timeout, cfg.memory_mb, cfg.threads)
     outcome = sandbox.run(["sh", str(run_dir / "recipe.sh")], run_dir, proj, limits, extra, cfg.unsafe_no_sandbox,
                           read_only=(venv,), binds=binds)
+    if outcome.sandbox == "bwrap":
+        interventions += [m.describe() for m in prep.mappings if m.kind in ("posix", "workdir")]
     exc_file = run_dir / "exception.json"
     exc = json.loads(exc_file.read_text()) if exc_file.exists() else None
     network = _lines(run_dir / "network.log")
