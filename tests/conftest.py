@@ -28,6 +28,14 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root``; returns ``root``."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
 @pytest.fixture
 def make_git_repo(tmp_path: Path):
     def make(name: str, files: dict[str, str | bytes], commit: bool = True) -> Path:

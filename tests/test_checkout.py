@@ -5,13 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from miners.rerun import checkout
-
-
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+from tests.conftest import write_files
 
 
 def test_the_longest_matching_suffix_wins(tmp_path: Path) -> None:
@@ -22,7 +16,7 @@ def test_the_longest_matching_suffix_wins(tmp_path: Path) -> None:
 
 
 def test_mappings_of_code_and_config(tmp_path: Path) -> None:
-    root = _project(tmp_path, {
+    root = write_files(tmp_path, {
         "data/raw/iris.csv": "a\n",
         "src/train.py": 'import pandas as pd\ndf = pd.read_csv("/kaggle/input/iris-ds/raw/iris.csv")\n'
                         'x = "C:/Users/me/proj/data/raw/iris.csv"\ny = "/usr/lib/python3/raw/iris.csv"\n',
@@ -38,7 +32,7 @@ def test_mappings_of_code_and_config(tmp_path: Path) -> None:
 
 
 def test_windows_links_are_made_in_the_working_directory(tmp_path: Path) -> None:
-    root = _project(tmp_path / "p", {"data/x.csv": "1\n", "t.py": 'p = "C:\\\\Users\\\\a\\\\proj\\\\data\\\\x.csv"\n'})
+    root = write_files(tmp_path / "p", {"data/x.csv": "1\n", "t.py": 'p = "C:\\\\Users\\\\a\\\\proj\\\\data\\\\x.csv"\n'})
     maps = checkout.mappings(root)
     assert [(m.kind, m.prefix) for m in maps] == [("windows", "C:\\Users\\a\\proj")]
     done = checkout.apply_windows(maps, root, root)
@@ -48,7 +42,7 @@ def test_windows_links_are_made_in_the_working_directory(tmp_path: Path) -> None
 
 
 def test_dockerfile_workdir_maps_onto_the_root_and_lfs_pointers_are_found(tmp_path: Path) -> None:
-    root = _project(tmp_path, {"Dockerfile": "FROM python:3.10\nWORKDIR /srv/app\nWORKDIR /code\n",
+    root = write_files(tmp_path, {"Dockerfile": "FROM python:3.10\nWORKDIR /srv/app\nWORKDIR /code\n",
                                "big.csv": "version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n",
                                "small.csv": "a,b\n"})
     assert checkout.dockerfile_workdirs(root) == [("/srv/app", "Dockerfile:2"), ("/code", "Dockerfile:3")]

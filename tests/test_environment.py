@@ -13,16 +13,11 @@ import pytest
 
 from miners import envspec
 from miners.rerun import environment as projenv
+from tests.conftest import write_files
 
 PYTHONS = projenv.installed_pythons()
 UV = projenv._installer()
 
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 # ---------------------------------------------------------------------------------- Python
@@ -46,7 +41,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 ])
 def test_declared_python_sources_in_order(tmp_path: Path, files: dict[str, str], mlproject: str,
                                           expected: tuple[str, str]) -> None:
-    assert envspec.declared_python(_write(tmp_path / "p", files), mlproject) == expected
+    assert envspec.declared_python(write_files(tmp_path / "p", files), mlproject) == expected
 
 
 FAKE = {(3, k): (f"3.{k}.1", f"/py/3.{k}") for k in range(6, 14)}
@@ -79,11 +74,11 @@ def test_a_missing_declared_python_is_substituted_by_the_nearest_and_recorded() 
 
 @pytest.mark.skipif(not {(3, 6), (3, 8)} <= set(PYTHONS), reason="needs pyenv's Python 3.6 and 3.8")
 def test_python_for_uses_the_machines_interpreters(tmp_path: Path) -> None:
-    old = _write(tmp_path / "old", {".python-version": "3.5.2\n"})
+    old = write_files(tmp_path / "old", {".python-version": "3.5.2\n"})
     requested, source, python, notes = projenv.python_for(old, "2017-01-01T00:00:00Z")
     assert (requested, source, python) == ("3.5.2", ".python-version", PYTHONS[(3, 6)][1])
     assert notes == ["python 3.6 substituted for declared 3.5.2 (not on this machine)"]
-    pyc = _write(tmp_path / "pyc", {"__pycache__/m.cpython-38.pyc": ""})
+    pyc = write_files(tmp_path / "pyc", {"__pycache__/m.cpython-38.pyc": ""})
     assert projenv.python_for(pyc, "")[1:3] == ("pyc:cpython-38", PYTHONS[(3, 8)][1])
 
 
@@ -141,7 +136,7 @@ def test_requirement_lines_are_parsed_with_packaging(line: str, expected: tuple)
 
 
 def test_drops_are_recorded_as_interventions_of_the_declared_environment(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"MLproject": "conda_env: conda.yaml\n", "conda.yaml":
+    root = write_files(tmp_path / "p", {"MLproject": "conda_env: conda.yaml\n", "conda.yaml":
                   "dependencies:\n  - python=3.8.5=h7579374_1\n  - numpy=1.19.2=py38h54aff64_0\n  - mkl\n"
                   "  - pip:\n    - pywin32==300\n    - mlflow==1.20.0\n"})
     source, reqs, dropped, python, python_source = projenv.declared_requirements(root, "MLproject")
@@ -165,7 +160,7 @@ def test_lock_files_give_exact_versions_without_dev_groups(tmp_path: Path) -> No
     pipfile_lock = json.dumps({"default": {"requests": {"version": "==2.25.1"},
                                            "pywin32": {"version": "==300", "markers": "sys_platform == 'win32'"}},
                                "develop": {"pytest": {"version": "==6.2.4"}}})
-    root = _write(tmp_path / "p", {"uv.lock": uv_lock, "a/poetry.lock": poetry_lock, "b/Pipfile.lock": pipfile_lock,
+    root = write_files(tmp_path / "p", {"uv.lock": uv_lock, "a/poetry.lock": poetry_lock, "b/Pipfile.lock": pipfile_lock,
                                    "requirements.txt": "pandas\n"})
     assert envspec.read_uv_lock(root / "uv.lock") == ["numpy==1.22.4", "pandas==1.4.2"]
     assert envspec.read_poetry_lock(root / "a/poetry.lock") == ["flask==2.0.1"]
@@ -183,7 +178,7 @@ def test_source_order_pinned_before_mlruns_before_python_env_before_ranges(tmp_p
              "requirements.txt": "numpy==1.21.0\npandas==1.3.0\n",
              "mlruns/0/abc/artifacts/model/MLmodel": "flavors: {}\n",
              "mlruns/0/abc/artifacts/model/requirements.txt": "mlflow==1.20.2\nscikit-learn==0.24.2\n"}
-    root = _write(tmp_path / "p", files)
+    root = write_files(tmp_path / "p", files)
     assert projenv.declared_requirements(root, "MLproject")[:2] == ("pinned", ["numpy==1.21.0", "pandas==1.3.0"])
     (root / "requirements.txt").write_text("numpy>=1.21\npandas==1.3.0\n")
     assert projenv.declared_requirements(root, "MLproject")[:2] == ("mlruns_model",
@@ -197,7 +192,7 @@ def test_source_order_pinned_before_mlruns_before_python_env_before_ranges(tmp_p
 
 def test_mlruns_model_requirements_come_from_the_newest_run(tmp_path: Path) -> None:
     old, new = "mlruns/1/r_old", "mlruns/1/r_new"
-    root = _write(tmp_path / "p", {
+    root = write_files(tmp_path / "p", {
         f"{old}/meta.yaml": "run_id: r_old\nstart_time: 1600000000000\n",
         f"{old}/artifacts/model/MLmodel": "flavors: {}\n",
         f"{old}/artifacts/model/requirements.txt": "mlflow==1.10.0\n",
@@ -214,7 +209,7 @@ def test_mlruns_model_requirements_come_from_the_newest_run(tmp_path: Path) -> N
 
 
 def test_misspelt_and_folder_requirement_files_are_found(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"requirments.txt": "pandas>=1\n", "svc/requirements/base.txt": "flask\n",
+    root = write_files(tmp_path / "p", {"requirments.txt": "pandas>=1\n", "svc/requirements/base.txt": "flask\n",
                                    "svc/requirements/dev.txt": "pytest\n", "other/requirement.txt": "-r extra.txt\n",
                                    "other/extra.txt": "scipy\n"})
     assert projenv.declared_requirements(root)[:2] == ("requirements", ["pandas>=1"])
@@ -223,7 +218,7 @@ def test_misspelt_and_folder_requirement_files_are_found(tmp_path: Path) -> None
 
 
 def test_inferred_requirements_follow_the_entrys_import_closure(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {
+    root = write_files(tmp_path / "p", {
         "src/train.py": "import mlflow\nfrom pipeline.features import build\nfrom . import helpers\n",
         "src/__init__.py": "", "src/helpers.py": "import yaml\n",
         "pipeline/__init__.py": "", "pipeline/features.py": "import sklearn.linear_model\nfrom .io import load\n",
@@ -242,7 +237,7 @@ def test_inferred_requirements_follow_the_entrys_import_closure(tmp_path: Path) 
 
 
 def test_entry_files_of_an_mlproject_command(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"ml/src/train.py": "", "ml/pkg/run.py": ""})
+    root = write_files(tmp_path / "p", {"ml/src/train.py": "", "ml/pkg/run.py": ""})
     assert projenv.entry_files(root, "mlproject", "ml/MLproject", ("python src/train.py --alpha 0.5",), "ml") == \
         ("ml/src/train.py",)
     assert projenv.entry_files(root, "mlproject", "ml/MLproject", ("python -m pkg.run",), "ml") == ("ml/pkg/run.py",)
@@ -340,7 +335,7 @@ def test_numpy_binary_incompatibility_is_recognised(output: str, sign: str) -> N
 
 @pytest.mark.skipif(UV is None or (3, 9) not in PYTHONS, reason="needs uv and Python 3.9")
 def test_build_as_of_the_commit_gets_that_days_python_and_packages(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"requirements.txt": "numpy\n", "train.py": "import numpy\nimport mlflow\n"})
+    root = write_files(tmp_path / "p", {"requirements.txt": "numpy\n", "train.py": "import numpy\nimport mlflow\n"})
     env = projenv.build(root, tmp_path / "env", None, entry_paths=("train.py",),
                         commit_date="2021-06-01T12:00:00+02:00")
     assert (env.env_status, env.env_source, env.mode, env.resolution_date) == (
@@ -356,7 +351,7 @@ def test_build_as_of_the_commit_gets_that_days_python_and_packages(tmp_path: Pat
 
 @pytest.mark.skipif(UV is None or (3, 9) not in PYTHONS, reason="needs uv and Python 3.9")
 def test_build_relaxes_only_the_pin_that_does_not_exist(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"requirements.txt": "six==1.15.0\nnumpy==1.99.5\nmlflow==1.17.0\n",
+    root = write_files(tmp_path / "p", {"requirements.txt": "six==1.15.0\nnumpy==1.99.5\nmlflow==1.17.0\n",
                                    "train.py": "import numpy, six, mlflow\n"})
     env = projenv.build(root, tmp_path / "env", None, entry_paths=("train.py",), commit_date="2021-06-01")
     assert (env.env_status, env.env_source, env.failed_requirement) == ("installed_relaxed", "pinned", "numpy==1.99.5")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from miners.rerun.recipes import Recipe, Step, candidates, needs_arguments, recipe_text
-from tests.conftest import git, notebook_json
+from tests.conftest import git, notebook_json, write_files
 
 LOGS = "import mlflow\nwith mlflow.start_run():\n    mlflow.log_metric('acc', 0.9)\n"
 STARTS_ONLY = "import mlflow\nwith mlflow.start_run():\n    mlflow.log_param('a', 1)\n"
@@ -13,9 +13,7 @@ STARTS_ONLY = "import mlflow\nwith mlflow.start_run():\n    mlflow.log_param('a'
 
 def project(root: Path, files: dict[str, str]) -> Path:
     """Write ``files`` into a committed git repository at ``root``."""
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
+    write_files(root, files)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "init")

@@ -21,6 +21,7 @@ from miners import rerun
 from miners.csvio import read_csv
 from miners.rerun import environment as projenv
 from miners.rerun import recipes, sandbox, variance
+from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
@@ -382,16 +383,10 @@ def test_verdicts_and_timing_keys() -> None:
                                                                  ("seeds_forced", "not_judged")]
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
 
 def test_entry_ranking(tmp_path: Path) -> None:
     body = "import mlflow\nmlflow.log_metric('a', 1)\n"
-    root = _write(tmp_path / "p", {
+    root = write_files(tmp_path / "p", {
         "a/eval.py": body * 5,
         "b/train.py": body,
         "c/run_all.py": body + "if __name__ == '__main__':\n    pass\n",
@@ -423,15 +418,15 @@ def first_recipe(root: Path) -> recipes.Recipe:
 
 
 def test_declared_environment_sources(tmp_path: Path) -> None:
-    conda = _write(tmp_path / "conda", {"MLproject": "conda_env: conda.yaml\nentry_points: {}\n", "conda.yaml":
+    conda = write_files(tmp_path / "conda", {"MLproject": "conda_env: conda.yaml\nentry_points: {}\n", "conda.yaml":
                    "dependencies:\n  - python=3.8\n  - pytorch=1.13\n  - cudatoolkit=11.3\n  - scikit-learn\n"
                    "  - pip:\n    - mlflow==2.1.1\n"})
     assert projenv.declared(conda, "MLproject") == (
         "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], ["cudatoolkit=11.3"], "3.8")
-    reqs = _write(tmp_path / "reqs", {"requirements.txt": "pandas>=2\n-e .\ngit+https://x/y.git\nnumpy==1.26.4\n",
+    reqs = write_files(tmp_path / "reqs", {"requirements.txt": "pandas>=2\n-e .\ngit+https://x/y.git\nnumpy==1.26.4\n",
                                       "requirements-dev.txt": "pytest\n"})
     assert projenv.declared(reqs) == ("requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
-    inferred = _write(tmp_path / "inf", {"main.py": "import os, sklearn.linear_model\nimport cv2\nfrom helpers import x\n",
+    inferred = write_files(tmp_path / "inf", {"main.py": "import os, sklearn.linear_model\nimport cv2\nfrom helpers import x\n",
                                          "helpers.py": "import numpy\n"})
     assert projenv.declared(inferred) == ("inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
 
@@ -445,7 +440,7 @@ def test_failing_requirement_is_named() -> None:
 
 
 def test_mlproject_file_name_is_matched_in_any_case_as_mlflow_does(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {"MLProject/MLProject": "entry_points:\n  main:\n    command: python m.py\n",
+    root = write_files(tmp_path / "p", {"MLProject/MLProject": "entry_points:\n  main:\n    command: python m.py\n",
                                    "MLProject/m.py": "import mlflow\nmlflow.log_metric('a', 1)\n"})
     recipe = first_recipe(root)
     assert (recipe.source, recipe.where, recipe.entry_paths) == ("MLproject", "MLProject/MLProject:entry main",
@@ -459,7 +454,7 @@ def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lac
     from miners.clone import clone_repo
     from tests.conftest import git
 
-    work = _write(tmp_path / "src", {
+    work = write_files(tmp_path / "src", {
         "train.py": "import mlflow\nv = [float(x) for x in open('data/values.csv').read().split()]\n"
                     "with mlflow.start_run():\n    mlflow.log_metric('mean', sum(v) / len(v))\n",
         "data/values.csv": "1\n2\n3\n", "models/big.bin": "weights" * 100})
@@ -488,7 +483,7 @@ def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lac
 
 
 def test_a_driver_is_chosen_when_tracking_code_only_defines_functions(tmp_path: Path) -> None:
-    root = _write(tmp_path / "p", {
+    root = write_files(tmp_path / "p", {
         "src/tracking.py": "import mlflow\ndef log(v):\n    with mlflow.start_run():\n        mlflow.log_metric('a', v)\n",
         "run_pipeline.py": "from src.tracking import log\n\nif __name__ == '__main__':\n    log(1.0)\n",
         "helpers.py": "def unrelated():\n    pass\n",
