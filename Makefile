@@ -12,7 +12,7 @@ DEMO_OUT := data/demo
 JOBS ?= 2
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
+.PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -109,6 +109,18 @@ paper: ## build paper/main.pdf with latexmk (TeX Live: apt-get install --no-inst
 test: $(STAMP) ## run the test suite (offline) and the linter
 	$(PY) -m ruff check miners analysis tests
 	$(PY) -m pytest
+
+identical: $(STAMP) ## prove a refactor changes no output: the demo corpus mines to tests/fixtures/demo-mined.sha256, and tables, macros and figures rebuild from results/ to the committed bytes
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PY) -m miners demo-mirrors $(SAMPLE) --out $$tmp/demo >/dev/null && \
+	$(PY) -m miners mine --protocol study/protocol.toml --frame $$tmp/demo/frame.csv --work $$tmp/demo/work \
+		--results $$tmp/demo/results --jobs $(JOBS) --repin --no-progress \
+		--url-template "file://$$tmp/demo/mirrors/{owner}+{name}.git" >/dev/null && \
+	(cd $$tmp/demo/results && sha256sum --check --quiet $(CURDIR)/tests/fixtures/demo-mined.sha256) && \
+	echo "identical: the demo corpus mines to the committed digests"
+	$(MAKE) --no-print-directory analysis figures >/dev/null
+	git diff --stat --exit-code -- results paper/generated paper/figures
+	@echo "identical: tables, macros and figures rebuild to the committed bytes"
 
 lint: $(STAMP) ## ruff
 	$(PY) -m ruff check miners analysis tests
