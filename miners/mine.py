@@ -27,16 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
-from miners.clone import CloneResult, clone_repo
-from miners.clone_stage import STATUS_COLUMNS, clone_dir_name, status_row, url_for
+from miners.corpus.clone import CloneResult, clone_repo
+from miners.corpus.clone_stage import STATUS_COLUMNS, clone_dir_name, status_row, url_for
+from miners.corpus.discover import CORPUS_COLUMNS, normalise
+from miners.corpus.fingerprint import clusters, fingerprint
+from miners.corpus.frame import frame_corpus
+from miners.corpus.sample import draw, rank
 from miners.csvio import atomic_write_bytes, read_csv, write_csv
-from miners.discover import CORPUS_COLUMNS, frame_corpus, normalise
-from miners.files import Limits
-from miners.fingerprint import clusters, fingerprint
-from miners.practices import PRACTICE_COLUMNS, repo_practices
+from miners.practices.repo_practices import PRACTICE_COLUMNS, repo_practices
 from miners.protocol import Protocol
-from miners.sample import draw, rank
-from miners.scan import merge_payloads, scan_payload
+from miners.scan.files import Limits
+from miners.scan.tables import merge_payloads, scan_payload
 
 log = logging.getLogger("miners.mine")
 
@@ -227,7 +228,7 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
                               pinned.get(r["full_name"]), protocol.clone.timeout_seconds, protocol.clone.retries,
                               protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes,
                               protocol.scan.timeout_per_file, str(work / "cache")))
-    from miners.cache import ResultCache
+    from miners.scan.cache import ResultCache
 
     ResultCache(work / "cache").close()  # created once here, before the tasks open it together
     _run_tasks(tasks, work, jobs, scheduler, progress)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from miners.analyze import analyze
-from miners.detectors import FAMILIES, TRIGGERS
+from miners.scan.analyze import analyze
+from miners.scan.detectors import FAMILIES, TRIGGERS
 from tests.conftest import notebook_json
 
 
@@ -93,7 +93,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("code", TRICKY)
 def test_fast_positions_match_position_provider(code, monkeypatch):
-    from miners import analyze as analyze_module
+    from miners.scan import analyze as analyze_module
 
     fast = analyze("py", code.encode())["sites"]
     monkeypatch.setattr(analyze_module, "_ast_call_positions", lambda *a: None)
@@ -102,7 +102,7 @@ def test_fast_positions_match_position_provider(code, monkeypatch):
 
 
 def test_fast_positions_match_position_provider_on_the_sample_corpus(monkeypatch):
-    from miners import analyze as analyze_module
+    from miners.scan import analyze as analyze_module
     from tests.conftest import SAMPLE
 
     files = [p for p in SAMPLE.rglob("*") if p.suffix in (".py", ".ipynb")]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from miners.csvio import read_csv
-from miners.files import Limits
-from miners.scan import UsageError, scan
+from miners.scan.files import Limits
+from miners.scan.tables import UsageError, scan
 from tests.conftest import ROOT, git, notebook_json
 
 BAD_FILES: dict[str, str | bytes] = {
@@ -150,7 +150,7 @@ def test_plain_folder_is_walked_and_ids_map_to_full_names(tmp_path):
 def test_a_locked_cache_is_a_miss_not_a_crash(tmp_path):
     import sqlite3
 
-    from miners.cache import ResultCache
+    from miners.scan.cache import ResultCache
 
     cache = ResultCache(tmp_path / "c")
     cache.put("k", {"a": 1})

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from miners.clone_stage import clone_dir_name
+from miners.corpus.clone_stage import clone_dir_name
+from miners.corpus.sample import draw, rank
 from miners.csvio import read_csv
-from miners.sample import draw, rank
 
 SAMPLE_COLUMNS = ["repo", "full_name", "commit", "stratum", "rank", "picked_by"]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import yaml
 
-from miners.analyze import analyze
-from miners.files import list_candidates
+from miners.scan.analyze import analyze
+from miners.scan.files import list_candidates
 
 STARTS = ("mlflow.start_run", "log_metric", "log_metrics", "autolog")
 METRIC_APIS = ("log_metric", "log_metrics", "autolog")
@@ -69,7 +69,7 @@ def read_code(path: Path, kind: str) -> str:
     text = path.read_text(errors="replace")
     if kind != "ipynb" and kind != "notebook":
         return text
-    from miners.notebooks import read_code_cells
+    from miners.scan.notebooks import read_code_cells
 
     try:
         return "\n".join(c.source for c in read_code_cells(text))

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from miners.detectors.base import CallSite, Example, Hit, StringSite, detail, literal
+from miners.scan.detectors.base import CallSite, Example, Hit, StringSite, detail, literal
 
 CATEGORY = "registry"
 CLIENT = "mlflow.tracking.MlflowClient"

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from miners.detectors import registry
-from miners.detectors.base import CallSite, Example, Hit, detail, literal
+from miners.scan.detectors import registry
+from miners.scan.detectors.base import CallSite, Example, Hit, detail, literal
 
 CATEGORY = "tracking"
 CLIENT = "mlflow.tracking.MlflowClient"

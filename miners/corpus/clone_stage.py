@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from miners.clone import CloneResult, clone_repo
+from miners.corpus.clone import CloneResult, clone_repo
 from miners.csvio import write_csv
 
 STATUS_COLUMNS = ["repo", "status", "reason", "sha", "commit_date", "default_branch", "files_tracked",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from miners.analyze import analyze
+from miners.scan.analyze import analyze
 
 Task = tuple[Any, str, bytes]  # (task id, kind, content)
 
@@ -200,7 +200,7 @@ def _preload() -> None:
     import nbformat  # noqa: F401
     from nbformat import converter, reader  # noqa: F401
 
-    from miners.ipython import _transformer
+    from miners.scan.ipython import _transformer
 
     _transformer()
 

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from miners.clone import git_env
+from miners.corpus.clone import git_env
 
 FIXED_DATE = "2026-01-01T00:00:00+00:00"
 

@@ -9,7 +9,7 @@ Outputs (sorted rows, written atomically, byte-identical for the same inputs):
 * ``files.csv`` — ``repo, path, kind, status, reason, lines, bytes, code_cells, parser,
   sha256, frameworks``: one row per candidate file; status ``parsed``, ``parse_error``,
   ``skipped`` or ``unreadable``;
-* ``repo_features.csv`` — one row per repository (see :mod:`miners.features`).
+* ``repo_features.csv`` — one row per repository (see :mod:`miners.scan.features`).
 
 Repositories are processed one after another through a shared pool of parser processes;
 results are kept per repository only until its files are done, then spilled to a part
@@ -30,11 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from miners.cache import ResultCache
 from miners.csvio import atomic_write_bytes, format_value
-from miners.features import FEATURE_COLUMNS, repo_features
-from miners.files import Candidate, Limits, index_signature, list_candidates, tracked_code_files
-from miners.pool import ParserPool
+from miners.scan.cache import ResultCache
+from miners.scan.features import FEATURE_COLUMNS, repo_features
+from miners.scan.files import (
+    Candidate,
+    Limits,
+    index_signature,
+    list_candidates,
+    tracked_code_files,
+)
+from miners.scan.pool import ParserPool
 
 SITE_COLUMNS = ["repo", "path", "cell", "line", "col", "category", "api", "detail"]
 FILE_COLUMNS = ["repo", "path", "kind", "status", "reason", "lines", "bytes", "code_cells",

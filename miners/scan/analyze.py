@@ -3,7 +3,7 @@
 This is a pure function of the file's content and kind (so its result can be cached by
 content hash): :func:`analyze` never raises for bad input; every failure is a status with a
 reason. A file whose text contains none of the detectors' trigger substrings
-(:data:`miners.detectors.TRIGGERS`) cannot produce a row; its syntax is checked with
+(:data:`miners.scan.detectors.TRIGGERS`) cannot produce a row; its syntax is checked with
 Python's ``ast`` (``parser = ast``) instead of a libcst parse, and libcst decides whenever
 ``ast`` rejects it.
 """
@@ -21,11 +21,11 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from miners.collect import Collected, Collector, RawString
-from miners.detectors import FAMILIES, TRIGGERS
-from miners.detectors.base import AssignSite, CallSite, Hit, StringSite
-from miners.detectors.seeds import RANDOM_FRAMEWORKS
-from miners.notebooks import NotebookError, read_code_cells
+from miners.scan.collect import Collected, Collector, RawString
+from miners.scan.detectors import FAMILIES, TRIGGERS
+from miners.scan.detectors.base import AssignSite, CallSite, Hit, StringSite
+from miners.scan.detectors.seeds import RANDOM_FRAMEWORKS
+from miners.scan.notebooks import NotebookError, read_code_cells
 
 #: Result of :func:`analyze`: a plain dict, cheap to pickle and to store as JSON.
 FileResult = dict[str, Any]

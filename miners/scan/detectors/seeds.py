@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from miners.detectors.base import (
+from miners.scan.detectors.base import (
     NOT_LITERAL,
     AssignSite,
     CallSite,
