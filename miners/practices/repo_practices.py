@@ -58,7 +58,7 @@ import yaml
 
 from miners.corpus.clone import read_manifest
 from miners.practices import envspec
-from miners.scan.features import full_name
+from miners.schema.ids import full_name
 
 DATA_EXTENSIONS = frozenset({
     ".csv", ".tsv", ".parquet", ".feather", ".arrow", ".xlsx", ".xls", ".jsonl", ".npy", ".npz",

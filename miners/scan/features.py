@@ -29,6 +29,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from miners.schema.ids import full_name
+
 COVERAGE_FRAMEWORKS = ("jax", "numpy", "random", "sklearn", "tensorflow", "torch")
 FEATURE_COLUMNS = [
     "repo", "full_name", "files_py", "files_ipynb", "files_parsed", "files_parse_error",
@@ -50,11 +52,6 @@ def parse_detail(detail: str) -> dict[str, str]:
             k, v = part.split("=", 1)
             out[k] = v
     return out
-
-
-def full_name(repo_id: str) -> str:
-    """``owner__name`` -> ``owner/name``; other ids are returned unchanged."""
-    return repo_id.replace("__", "/", 1) if "__" in repo_id else repo_id
 
 
 def repo_features(repo: str, files: list[dict[str, Any]], sites: list[dict[str, Any]]) -> dict[str, Any]:
