@@ -182,7 +182,8 @@ def _scan_rss(repos: list[Path], out: Path, jobs: int) -> tuple[float, int, int]
 
 def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = False, repeat: int = 2,
               rerun: bool = True) -> int:
-    from miners.scan.tables import UsageError, scan
+    from miners import UsageError
+    from miners.scan.tables import scan
 
     if not corpus.is_dir():
         raise UsageError(f"bench corpus folder not found: {corpus} (give a folder of repository work trees, e.g. data/clones)")

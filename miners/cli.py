@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from miners import MINER_VERSION
+from miners import MINER_VERSION, UsageError
 
 
 def _positive(value: str) -> int:
@@ -17,8 +17,6 @@ def _positive(value: str) -> int:
 
 
 def _read_repo_list(path: Path) -> list[tuple[str, str | None]]:
-    from miners.scan.tables import UsageError
-
     if not path.exists():
         raise UsageError(f"repository list not found: {path}")
     text = path.read_text()
@@ -160,8 +158,6 @@ def _rerun(args: argparse.Namespace) -> int:
     from miners import rerun
     from miners.protocol import Rerun, load
     from miners.rerun import conditions as registry
-    from miners.scan.tables import UsageError
-
     try:
         conditions = registry.parse(args.conditions)
     except ValueError as exc:
@@ -207,8 +203,6 @@ def _rerun(args: argparse.Namespace) -> int:
 def _rerun_order(args: argparse.Namespace) -> int:
     from miners.csvio import read_csv, write_csv
     from miners.rerun import order
-    from miners.scan.tables import UsageError
-
     features = args.features or args.corpus.parent / "repo_features.csv"
     for f in (args.corpus, features, *args.exclude):
         if not f.exists():
@@ -226,8 +220,6 @@ def _rerun_order(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from miners.scan.tables import UsageError
-
     try:
         if args.command == "scan":
             from miners.scan.files import Limits

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from miners import UsageError
 from miners.csvio import read_csv
 from miners.scan.files import Limits
-from miners.scan.tables import UsageError, scan
+from miners.scan.tables import scan
 from tests.conftest import ROOT, git, notebook_json
 
 BAD_FILES: dict[str, str | bytes] = {

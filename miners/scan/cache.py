@@ -1,7 +1,8 @@
 """Per-file result cache keyed by content hash and miner version.
 
 The key is ``sha256(content) + kind + MINER_VERSION``; ``MINER_VERSION`` includes a digest of
-the miner's own source, so a changed detector never serves a stale result. A second table
+the source of the mined rooms (:data:`miners.MINED_BY`, the scan room among them), so a changed
+detector never serves a stale result. A second table
 remembers each file's content hash with its stat signature (size, modification time in
 nanoseconds, inode, device), the way git's index does: a file whose signature is unchanged
 is not read again on a rescan. The cache is one SQLite file; only the scanning parent

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from miners import UsageError
 from miners.csvio import atomic_write_bytes, format_value
 from miners.scan.cache import ResultCache
 from miners.scan.features import FEATURE_COLUMNS, repo_features
@@ -45,10 +46,6 @@ from miners.scan.pool import ParserPool
 SITE_COLUMNS = ["repo", "path", "cell", "line", "col", "category", "api", "detail"]
 FILE_COLUMNS = ["repo", "path", "kind", "status", "reason", "lines", "bytes", "code_cells",
                 "parser", "sha256", "frameworks"]
-
-
-class UsageError(Exception):
-    """Bad command-line input: the message says what was wrong and what to do."""
 
 
 @dataclass
