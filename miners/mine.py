@@ -37,7 +37,9 @@ from miners.csvio import atomic_write_bytes, read_csv, write_csv
 from miners.practices.repo_practices import PRACTICE_COLUMNS, repo_practices
 from miners.protocol import Protocol
 from miners.scan.files import Limits
-from miners.scan.tables import merge_payloads, scan_payload
+from miners.scan.records import RepoScan
+from miners.scan.scanner import scan_repo
+from miners.scan.tables import write_tables
 from miners.schema.ids import repo_id
 
 log = logging.getLogger("miners.mine")
@@ -64,8 +66,10 @@ class Task:
 
 
 def mine_one(task: Task) -> dict[str, Any]:
-    """Clone, fingerprint and scan one repository. Runs in a thread or on a Dask worker;
-    returns a JSON-able record and never raises for trouble with the repository."""
+    """Clone, fingerprint, scan and read the practices of one repository. Runs in a thread or on
+    a Dask worker; returns its record (JSON-able, but for ``scan``: the
+    :class:`~miners.scan.records.RepoScan`, stored beside it as ``<id>.scan.json``) and never
+    raises for trouble with the repository."""
     import time
 
     started = time.monotonic()
@@ -84,11 +88,12 @@ def mine_one(task: Task) -> dict[str, Any]:
         paths = [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
         record["fingerprint"] = fingerprint(dest, paths)
         record["python_files"] = sum(1 for p in paths if p.endswith((".py", ".ipynb")))
-        record["scan"] = scan_payload(repo_id(task.full_name), dest,
-                                      Limits(task.max_py_bytes, task.max_ipynb_bytes),
-                                      Path(task.cache_dir) if task.cache_dir else None, task.timeout_per_file)
+        scanned = scan_repo(dest, repo_id(task.full_name), limits=Limits(task.max_py_bytes, task.max_ipynb_bytes),
+                            cache_dir=Path(task.cache_dir) if task.cache_dir else None,
+                            timeout_per_file=task.timeout_per_file)
+        record["scan"] = scanned
         try:
-            record["practices"] = repo_practices(repo_id(task.full_name), dest, record["scan"]["features"])
+            record["practices"] = repo_practices(repo_id(task.full_name), dest, scanned.features)
         except Exception as exc:  # a practices failure is data, not a crash
             record["practices"] = {"repo": repo_id(task.full_name), "env_errors": f"practices failed: {type(exc).__name__}: {exc}"[:300]}
     record["seconds"] = round(time.monotonic() - started, 3)
@@ -121,15 +126,15 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
 
     def save(record: dict[str, Any]) -> None:
         name = repo_id(record["full_name"])
+        scanned: RepoScan | None = record.pop("scan")
         log.info("%s clone=%s files=%s seconds=%s", record["full_name"], record["clone"]["status"],
-                 len(record["scan"]["files"]) if record["scan"] else 0, record.get("seconds"))
+                 len(scanned.files) if scanned else 0, record.get("seconds"))
         record.pop("seconds", None)
-        # the scan payload first, the small record last: the record's presence marks the task done
-        payload = record.pop("scan")
-        record["scanned"] = payload is not None
-        if payload is not None:
-            atomic_write_bytes(records / f"{name}.scan.json", json.dumps(payload, sort_keys=True).encode())
-            record["uses_mlflow"] = bool(payload["features"]["uses_mlflow"])
+        # the scan's records first, the small record last: the record's presence marks the task done
+        record["scanned"] = scanned is not None
+        if scanned is not None:
+            atomic_write_bytes(records / f"{name}.scan.json", json.dumps(scanned.to_json(), sort_keys=True).encode())
+            record["uses_mlflow"] = bool(scanned.features["uses_mlflow"])
         atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
         bar.update(1)
 
@@ -279,9 +284,9 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     write_csv(results / "corpus.csv", CORPUS_COLUMNS + extra + SELECTION_COLUMNS, rows, sort_key=["full_name"])
     status_rows = [status_row(CloneResult(**rec["clone"])) for rec in records.values()]
     write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
-    payloads = (json.loads((records_dir / f"{repo_id(n)}.scan.json").read_text())
-                for n in sorted(selected, key=repo_id))  # one repository in memory at a time
-    merge_payloads(payloads, results)
+    scans = (RepoScan.from_json(json.loads((records_dir / f"{repo_id(n)}.scan.json").read_text()))
+             for n in sorted(selected, key=repo_id))  # one repository in memory at a time
+    write_tables(scans, results)
     write_csv(results / "repo_practices.csv", PRACTICE_COLUMNS,
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)

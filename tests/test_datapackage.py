@@ -19,7 +19,7 @@ from miners.corpus.discover import CORPUS_COLUMNS
 from miners.practices.repo_practices import PRACTICE_COLUMNS
 from miners.rerun import variance
 from miners.scan.features import FEATURE_COLUMNS
-from miners.scan.tables import FILE_COLUMNS, SITE_COLUMNS
+from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"

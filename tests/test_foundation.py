@@ -68,7 +68,7 @@ def test_miner_version_digests_the_mined_rooms_only(tmp_path):
 
     root = tmp_path / "miners"
     shutil.copytree(ROOT / "miners", root, ignore=shutil.ignore_patterns("__pycache__"))
-    assert miners.MINER_VERSION == f"{miners.__version__}+{miners.source_digest(ROOT / 'miners')}"
+    assert f"{miners.__version__}+{miners.source_digest(ROOT / 'miners')}" == miners.MINER_VERSION
     before = miners.source_digest(root)
     for outside in ("cli.py", "mine.py", "csvio.py", "rerun/harness.py", "rerun/conditions.py"):
         with open(root / outside, "a") as fh:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
+from miners.scan.records import FileResult
 
 
 class ResultCache:
@@ -59,7 +60,7 @@ class ResultCache:
     def key(digest: str, kind: str) -> str:
         return f"{digest}:{kind}:{MINER_VERSION}"
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> FileResult | None:
         if self._db is None:
             return None
         try:
@@ -70,7 +71,7 @@ class ResultCache:
             self.misses += 1
             return None
         self.hits += 1
-        return json.loads(row[0])
+        return FileResult.from_json(json.loads(row[0]))
 
     @staticmethod
     def signature(st: Any) -> str:
@@ -106,10 +107,10 @@ class ResultCache:
                 self._db.execute("INSERT OR REPLACE INTO listings (repo, sig, paths) VALUES (?, ?, ?)",
                                  (repo, sig, json.dumps(paths)))
 
-    def put(self, key: str, result: dict[str, Any]) -> None:
+    def put(self, key: str, result: FileResult) -> None:
         if self._db is None:
             return
-        self._pending.append((key, json.dumps(result, separators=(",", ":"))))
+        self._pending.append((key, json.dumps(result.to_json(), separators=(",", ":"))))
         if len(self._pending) >= 500:
             self.flush()
 

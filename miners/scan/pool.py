@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from miners.scan.analyze import analyze
+from miners.scan.records import FileResult
 
 Task = tuple[Any, str, bytes]  # (task id, kind, content)
 
@@ -60,10 +61,10 @@ class _Worker:
     started: float = 0.0  # when the first queued batch started
 
 
-def failure_result(kind: str, data: bytes, reason: str) -> dict[str, Any]:
-    return {"kind": kind, "status": "parse_error", "reason": reason, "bytes": len(data),
-            "lines": data.count(b"\n"), "code_cells": None, "parser": "libcst",
-            "frameworks": [], "sites": []}
+def failure_result(kind: str, data: bytes, reason: str) -> FileResult:
+    """The result of a file whose parser process crashed or timed out: ``parse_error``, its
+    lines counted as newline bytes."""
+    return FileResult(kind, "parse_error", reason, len(data), data.count(b"\n"), None, "libcst")
 
 
 class ParserPool:
@@ -112,7 +113,7 @@ class ParserPool:
         worker.conn.close()
         self._workers[self._workers.index(worker)] = self._spawn()
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, FileResult]]:
         source = iter(tasks)
         exhausted = False
         retry: deque[list[Task]] = deque()
@@ -185,7 +186,7 @@ class ParserPool:
         if len(batch) > 1:
             retry.extend([task] for task in batch)
 
-    def _give_up(self, batch: list[Task], reason: str, what: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def _give_up(self, batch: list[Task], reason: str, what: str) -> Iterator[tuple[Any, FileResult]]:
         if len(batch) == 1:
             tid, kind, data = batch[0]
             if what == "crash":

@@ -11,45 +11,38 @@ Outputs (sorted rows, written atomically, byte-identical for the same inputs):
   ``skipped`` or ``unreadable``;
 * ``repo_features.csv`` — one row per repository (see :mod:`miners.scan.features`).
 
-Repositories are processed one after another through a shared pool of parser processes;
-results are kept per repository only until its files are done, then spilled to a part
-file, so peak memory does not grow with the number of repositories.
+Repositories are scanned in id order by one :class:`~miners.scan.scanner.Scanner` (a shared
+pool of parser processes) and each is written out as soon as it is handed back, so peak memory
+does not grow with the number of repositories. ``mine`` writes its results with
+:func:`write_tables` from the records of its tasks.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from miners import UsageError
-from miners.csvio import atomic_write_bytes, format_value
-from miners.scan.cache import ResultCache
-from miners.scan.features import FEATURE_COLUMNS, repo_features
-from miners.scan.files import (
-    Candidate,
-    Limits,
-    index_signature,
-    list_candidates,
-    tracked_code_files,
-)
-from miners.scan.pool import ParserPool
+from miners.csvio import format_value
+from miners.scan.features import FEATURE_COLUMNS
+from miners.scan.files import Limits
+from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS, RepoScan
+from miners.scan.scanner import Scanner
 
-SITE_COLUMNS = ["repo", "path", "cell", "line", "col", "category", "api", "detail"]
-FILE_COLUMNS = ["repo", "path", "kind", "status", "reason", "lines", "bytes", "code_cells",
-                "parser", "sha256", "frameworks"]
+TABLES = ("call_sites.csv", "files.csv", "repo_features.csv")
 
 
 @dataclass
 class ScanSummary:
+    """What a scan did, in counts: ``status`` (files by status) and ``sites`` (sites by
+    category) are counted from the rows written; ``bytes_read`` in bytes; ``seconds`` of wall
+    time."""
+
     repos: int = 0
     files: int = 0
     status: dict[str, int] = field(default_factory=dict)
@@ -84,25 +77,6 @@ def repo_ids(repo_dirs: Sequence[Path]) -> list[tuple[str, Path]]:
     return sorted(seen.items())
 
 
-@dataclass
-class _RepoState:
-    repo: str
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    remaining: int = 0
-    enumerated: bool = False
-
-
-def _file_row(repo: str, cand: Candidate, result: dict[str, Any] | None, digest: str = "") -> dict[str, Any]:
-    if result is None:
-        return {"repo": repo, "path": cand.path, "kind": cand.kind, "status": cand.skip_status,
-                "reason": cand.skip_reason, "lines": None, "bytes": cand.size or None,
-                "code_cells": None, "parser": "", "sha256": digest, "frameworks": ""}
-    return {"repo": repo, "path": cand.path, "kind": cand.kind, "status": result["status"],
-            "reason": result["reason"], "lines": result["lines"], "bytes": result["bytes"],
-            "code_cells": result["code_cells"], "parser": result["parser"], "sha256": digest,
-            "frameworks": ";".join(result["frameworks"]), "_sites": result["sites"]}
-
-
 def scan(
     repo_dirs: Sequence[Path],
     out_dir: Path,
@@ -111,104 +85,20 @@ def scan(
     limits: Limits | None = None,
     progress: bool = True,
     timeout_per_file: float = 120.0,
-    parts_dir: Path | None = None,
-    keep_parts: bool = False,
-    repo_id: str | None = None,
 ) -> ScanSummary:
-    """Scan every repository and write the three tables into ``out_dir``.
-
-    With ``parts_dir`` and ``keep_parts``, per-repository results stay there and a repository
-    whose part already exists is not scanned again (resumable)."""
+    """Scan every repository and write the three tables into ``out_dir``."""
     started = time.perf_counter()
-    limits = limits or Limits()
     repos = repo_ids(repo_dirs)
-    if repo_id is not None and len(repos) == 1:
-        repos = [(repo_id, repos[0][1])]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if parts_dir is not None:
-        parts = Path(parts_dir)
-        parts.mkdir(parents=True, exist_ok=True)
-    else:
-        parts = Path(tempfile.mkdtemp(prefix=".scan-parts-", dir=out_dir))
-    cache = ResultCache(cache_dir)
     summary = ScanSummary(repos=len(repos))
-    states: dict[str, _RepoState] = {}
     bar = _progress(len(repos), progress)
-
-    def finish(state: _RepoState) -> None:
-        _write_part(parts, state)
-        del states[state.repo]
-        bar.update(1)
-
-    def tasks() -> Iterator[tuple[Any, str, bytes]]:
-        for rid, path in repos:
-            if keep_parts and (parts / f"{rid}.json").exists():
-                bar.update(1)
-                continue
-            state = states[rid] = _RepoState(rid)
-            base = path.resolve()
-            sig = index_signature(path)
-            tracked = cache.listing(str(base), sig)
-            if tracked is None and sig is not None:
-                tracked = tracked_code_files(path)
-                if tracked is not None:
-                    cache.remember_listing(str(base), sig, tracked)
-            for cand in list_candidates(path, limits, tracked):
-                summary.files += 1
-                if cand.skip_status:
-                    state.files[cand.path] = _file_row(rid, cand, None)
-                    continue
-                full = path / cand.path
-                key_path = f"{base}/{cand.path}"
-                try:
-                    st = full.stat()
-                    known = cache.known_digest(key_path, st)
-                    if known is not None:  # unchanged since it was hashed: not read again
-                        cached = cache.get(cache.key(known, cand.kind))
-                        if cached is not None:
-                            state.files[cand.path] = _file_row(rid, cand, cached, known)
-                            continue
-                    data = full.read_bytes()
-                except OSError as exc:
-                    row = _file_row(rid, cand, None)
-                    row.update(status="unreadable", reason=f"cannot read: {exc.strerror or exc}")
-                    state.files[cand.path] = row
-                    continue
-                summary.bytes_read += len(data)
-                digest = hashlib.sha256(data).hexdigest()
-                cache.remember_digest(key_path, st, digest)
-                key = cache.key(digest, cand.kind)
-                cached = cache.get(key)
-                if cached is not None:
-                    state.files[cand.path] = _file_row(rid, cand, cached, digest)
-                    continue
-                state.remaining += 1
-                yield (rid, cand, digest, key), cand.kind, data
-            state.enumerated = True
-            if state.remaining == 0:
-                finish(state)
-
     try:
-        with ParserPool(jobs, timeout_per_file) as pool:
-            for (rid, cand, digest, key), result in pool.run(tasks()):
-                cache.put(key, result)
-                state = states[rid]
-                state.files[cand.path] = _file_row(rid, cand, result, digest)
-                state.remaining -= 1
-                if state.remaining == 0 and state.enumerated:
-                    finish(state)
-            summary.parser_crashes, summary.parser_timeouts = pool.crashes, pool.timeouts
-        for state in list(states.values()):  # repositories whose last file came from the cache
-            finish(state)
-        cache.flush()
-        summary.cache_hits = cache.hits
-        _merge(parts, [rid for rid, _ in repos], out_dir, summary)
+        with Scanner(jobs, cache_dir, limits, timeout_per_file) as scanner:
+            write_tables(_ticking(scanner.scan(repos), bar), out_dir, summary)
+            summary.files, summary.bytes_read = scanner.files, scanner.bytes_read
+            summary.cache_hits = scanner.cache.hits
+            summary.parser_crashes, summary.parser_timeouts = scanner.pool.crashes, scanner.pool.timeouts
     finally:
-        cache.close()
         bar.close()
-        if not keep_parts:
-            shutil.rmtree(parts, ignore_errors=True)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -220,66 +110,35 @@ def _progress(total: int, enabled: bool):
                 mininterval=0.5, dynamic_ncols=True)
 
 
-def build_payload(repo: str, by_path: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One repository's rows of the three tables, sorted."""
-    files = [by_path[p] for p in sorted(by_path)]
-    sites = []
-    for f in files:
-        for cell, line, col, category, api, detail in f.pop("_sites", []):
-            sites.append({"repo": repo, "path": f["path"], "cell": cell, "line": line, "col": col,
-                          "category": category, "api": api, "detail": detail})
-    sites.sort(key=lambda s: (s["path"], -1 if s["cell"] is None else s["cell"], s["line"], s["col"],
-                              s["category"], s["api"], s["detail"]))
-    return {"files": files, "sites": sites, "features": repo_features(repo, files, sites)}
+def _ticking(scans: Iterable[RepoScan], bar) -> Iterator[RepoScan]:
+    for scanned in scans:
+        yield scanned
+        bar.update(1)
 
 
-def _write_part(parts: Path, state: _RepoState) -> None:
-    atomic_write_bytes(parts / f"{state.repo}.json", json.dumps(build_payload(state.repo, state.files)).encode(),
-                       durable=False)
-
-
-def scan_payload(rid: str, path: Path, limits: Limits | None = None, cache_dir: Path | None = None,
-                 timeout_per_file: float = 120.0) -> dict[str, Any]:
-    """Scan one repository with its own one-process parser pool; returns its payload (used by
-    ``mine`` tasks, which run in threads or on Dask workers)."""
-    import tempfile as _tf
-
-    with _tf.TemporaryDirectory(prefix="scan-one-") as tmp:
-        scan([path], Path(tmp) / "out", jobs=1, cache_dir=cache_dir, limits=limits, progress=False,
-             timeout_per_file=timeout_per_file, parts_dir=Path(tmp) / "parts", keep_parts=True, repo_id=rid)
-        return json.loads((Path(tmp) / "parts" / f"{rid}.json").read_text())
-
-
-def merge_payloads(payloads, out_dir: Path, summary: ScanSummary | None = None) -> None:
-    """Write an iterable of payloads (in repository order) into the three CSVs, streaming."""
+def write_tables(scans: Iterable[RepoScan], out_dir: Path, summary: ScanSummary | None = None) -> None:
+    """Write repositories (in the order given) into the three tables of ``out_dir``, one
+    repository in memory at a time; each table replaces the old one only once all are written."""
     summary = summary or ScanSummary()
-    _merge_iter(payloads, Path(out_dir), summary)
-
-
-def _merge(parts: Path, repos: list[str], out_dir: Path, summary: ScanSummary) -> None:
-    _merge_iter((json.loads((parts / f"{rid}.json").read_text()) for rid in repos), out_dir, summary)
-
-
-def _merge_iter(payloads, out_dir: Path, summary: ScanSummary) -> None:
-    """Concatenate payloads in repository order into the three CSVs, one repository in
-    memory at a time."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     # closed below and renamed into place on success, removed on failure
     tmp = {name: tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w", dir=out_dir, prefix=f".{name}.", suffix=".tmp", delete=False, newline="", encoding="utf-8")
-           for name in ("call_sites.csv", "files.csv", "repo_features.csv")}
+           for name in TABLES}
     try:
-        writers = {name: csv.writer(fh, lineterminator="\n") for name, fh in tmp.items()}
-        writers["call_sites.csv"].writerow(SITE_COLUMNS)
-        writers["files.csv"].writerow(FILE_COLUMNS)
-        writers["repo_features.csv"].writerow(FEATURE_COLUMNS)
-        for payload in payloads:
-            for f in payload["files"]:
-                summary.status[f["status"]] = summary.status.get(f["status"], 0) + 1
-                writers["files.csv"].writerow([format_value(f.get(c)) for c in FILE_COLUMNS])
-            for s in payload["sites"]:
-                summary.sites[s["category"]] = summary.sites.get(s["category"], 0) + 1
-                writers["call_sites.csv"].writerow([format_value(s.get(c)) for c in SITE_COLUMNS])
-            writers["repo_features.csv"].writerow([format_value(payload["features"].get(c)) for c in FEATURE_COLUMNS])
+        sites, files, features = (csv.writer(tmp[name], lineterminator="\n") for name in TABLES)
+        sites.writerow(SITE_COLUMNS)
+        files.writerow(FILE_COLUMNS)
+        features.writerow(FEATURE_COLUMNS)
+        for scanned in scans:
+            for f in scanned.files:
+                summary.status[f.status] = summary.status.get(f.status, 0) + 1
+                files.writerow(f.row(scanned.repo))
+            for f, s in scanned.sites():
+                summary.sites[s.category] = summary.sites.get(s.category, 0) + 1
+                sites.writerow(s.row(scanned.repo, f.path))
+            features.writerow([format_value(scanned.features.get(c)) for c in FEATURE_COLUMNS])
         for name, fh in tmp.items():
             fh.flush()
             fh.close()
