@@ -1,7 +1,7 @@
 """``python -m miners clone``: clone many repositories, one status row each.
 
 ``clone_status.csv`` columns: ``repo`` (``owner/name``), ``status`` (``cloned``, ``reused``,
-``not_found``, ``timeout``, ``too_large``, ``error``), ``reason``, ``sha``, ``commit_date``,
+``not_found``, ``timeout``, ``error``), ``reason``, ``sha``, ``commit_date``,
 ``default_branch``, ``files_tracked``, ``files_fetched``, ``files_not_read`` (tracked files the
 miners do not read, not fetched), ``files_missing`` (files the miners read that the remote could
 not serve), ``missing_paths`` (``;``-separated, first 20), ``branches``, ``tags`` (counts),

@@ -218,15 +218,13 @@ def _ci(repo: Path, paths: list[str]) -> dict[str, Any]:
     }
 
 
-def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = None,
-                   sites: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = None) -> dict[str, Any]:
     """One row of ``repo_practices.csv`` (see the module docstring)."""
     repo = Path(repo)
     paths = _tracked(repo)
     manifest = read_manifest(repo) or {}
     sizes = {p: s for p, s in manifest.get("sizes", [])}
     features = features or {}
-    sites = sites or []
     lower = [p.lower() for p in paths]
     row: dict[str, Any] = {"repo": repo_id, "full_name": full_name(repo_id),
                            "default_branch": manifest.get("default_branch", ""), "files_tracked": len(paths)}
@@ -324,5 +322,4 @@ def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = N
                 if row["monitoring"] or row["ci_scheduled"]:
                     level = 4
     row["maturity"] = level
-    del sites
     return row

@@ -25,7 +25,6 @@ class ResultCache:
     def __init__(self, directory: Path | None) -> None:
         self._db: sqlite3.Connection | None = None
         self.hits = 0
-        self.misses = 0
         if directory is not None:
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
@@ -68,7 +67,6 @@ class ResultCache:
         except sqlite3.OperationalError:  # the cache only saves work: trouble with it is a miss
             row = None
         if row is None:
-            self.misses += 1
             return None
         self.hits += 1
         return FileResult.from_json(json.loads(row[0]))

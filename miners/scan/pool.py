@@ -172,16 +172,17 @@ class ParserPool:
                     w.process.join(timeout=10)  # the exit code is known only once it is reaped
                     code = w.process.exitcode
                     later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry, _describe_exit(code))
+                    self._replace_and_isolate(w, batch, retry)
                     retry.extend(later)  # batches queued behind the failing one were not run
                     yield from self._give_up(batch, _describe_exit(code), "crash")
                 elif now - w.started > self.timeout * len(batch):
                     later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry, "timeout")
+                    self._replace_and_isolate(w, batch, retry)
                     retry.extend(later)
                     yield from self._give_up(batch, f"parser did not finish within {self.timeout:g} s", "timeout")
 
-    def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]], why: str) -> None:
+    def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]]) -> None:
+        """Replace a crashed or stalled worker; every file of a batch of several is retried alone."""
         self._replace(worker)
         if len(batch) > 1:
             retry.extend([task] for task in batch)

@@ -110,13 +110,6 @@ class StringSite:
     template: str
 
 
-@dataclass(slots=True)
-class Context:
-    """What a family may consult about the rest of the file."""
-
-    extra: dict[str, object] = field(default_factory=dict)
-
-
 def literal(node: cst.BaseExpression | None) -> object:
     """The constant value of ``node`` (int, float, str, bool, None), else :data:`NOT_LITERAL`."""
     if node is None:
