@@ -155,8 +155,10 @@ def _funnel_fields(**extra: Col) -> dict[str, Col]:
 
 # The documentation of every published CSV: resource name (file stem) -> description, keys and
 # fields (in any order; the CSV's header decides the order). Written from the code that
-# produces each column: miners/discover.py, mine.py, clone.py, clone_stage.py, scan.py,
-# analyze.py, features.py, practices.py, envspec.py (mining); miners/rerun/ (rerun: harness.py,
+# produces each column: miners/mine.py and the rooms it runs, miners/corpus/ (discover.py,
+# frame.py, sample.py, clone.py, clone_stage.py, fingerprint.py), miners/scan/ (tables.py,
+# records.py, analyze.py, files.py, features.py), miners/practices/ (repo_practices.py,
+# envspec/) (mining); miners/rerun/ (rerun: harness.py,
 # publish.py, variance.py, environment.py, recipes/, capture.py, checkout.py, sandbox.py).
 RESOURCES: dict[str, dict[str, Any]] = {
     "funnel": {
@@ -222,7 +224,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
                                   "(course submission templates); empty when none"),
             "sample_rank": _str("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>'; the "
                                 "sample is the eligible repositories of lowest rank "
-                                "(miners/sample.py)"),
+                                "(miners/corpus/sample.py)"),
             "sampled": _bool("drawn by the seeded sample"),
             "exclusion": _str("why the repository is not selected: fork, archived, empty, "
                               "'too_large (...)', clone_<status>, no_python, 'near_duplicate_of "
@@ -240,7 +242,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "tags": _int(TAGS + "; empty unless cloned"),
             "cluster": _str("near-duplicate family id: the family member of lowest sample_rank, "
                             "owner/name, when the family has two or more members; empty "
-                            "otherwise (miners/fingerprint.py)"),
+                            "otherwise (miners/corpus/fingerprint.py)"),
             "cluster_size": _int("members of the repository's near-duplicate family (1 = no "
                                  "near-duplicate); empty when not fingerprinted (not cloned, "
                                  "empty or without Python)", minimum=1),
@@ -253,7 +255,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Clone status of the sampled repositories",
         "description": "One row per sampled repository: how its clone at the pinned commit went "
                        "(a shallow, blob-less fetch of the files the miners read). Written by "
-                       "miners/mine.py via miners/clone_stage.py.",
+                       "miners/mine.py via miners/corpus/clone_stage.py.",
         "primaryKey": ["repo"],
         "fields": {
             "repo": _str(FULL_NAME + " (note: owner/name here, not the owner__name id)"),
@@ -279,7 +281,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Candidate files",
         "description": "One row per candidate file (.py and .ipynb) of a selected repository, "
                        "read or not, with the reason when it was not parsed. Written by "
-                       "miners/scan.py (values from miners/analyze.py and miners/files.py).",
+                       "miners/scan/tables.py (values from miners/scan/analyze.py and "
+                       "miners/scan/files.py).",
         "primaryKey": ["repo", "path"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -310,7 +313,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Detected call sites",
         "description": "One row per detected site of a selected repository: an MLflow tracking "
                        "call, a seed setting, or a model-registry use. The operational definitions "
-                       "are study/codebook.md (miners/detectors/). Written by miners/scan.py.",
+                       "are study/codebook.md (miners/scan/detectors/). Written by "
+                       "miners/scan/tables.py.",
         "fields": {
             "repo": _str(REPO_ID),
             "path": _str(PATH),
@@ -334,7 +338,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "title": "Repository features: tracking, registry and seeding",
         "description": "One row per selected repository: counts of its files and call sites and "
                        "the features derived from them (definitions: study/codebook.md, "
-                       "'Repository features'). Written by miners/scan.py (miners/features.py).",
+                       "'Repository features'). Written by miners/scan/tables.py "
+                       "(miners/scan/features.py).",
         "primaryKey": ["repo"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -391,7 +396,8 @@ RESOURCES: dict[str, dict[str, Any]] = {
         "description": "One row per selected repository: how it versions data, models and "
                        "environments, its refs, CI, serving and monitoring, and the derived "
                        "traceability score and maturity level (definitions: study/codebook.md, "
-                       "'Repository practices'). Written by miners/mine.py (miners/practices.py).",
+                       "'Repository practices'). Written by miners/mine.py "
+                       "(miners/practices/repo_practices.py).",
         "primaryKey": ["repo"],
         "fields": {
             "repo": _str(REPO_ID),
@@ -490,7 +496,7 @@ RESOURCES: dict[str, dict[str, Any]] = {
             "stratum": _str("sampling stratum: seed|noseed (static seed setting) / "
                             "script|notebook (notebook when MLflow appears only in notebooks); "
                             "empty for explicit picks"),
-            "rank": _str("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.sample.rank), "
+            "rank": _str("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.corpus.sample.rank), "
                          "the order of the stratified draw"),
             "picked_by": _str("sample (the seeded draw) or explicit (named with --repos, or a "
                               "local project folder)", enum=("sample", "explicit")),

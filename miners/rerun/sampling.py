@@ -6,7 +6,7 @@ Definitions.
   or turns on autolog (``repo_features.csv``).
 * **Stratum**: ``seed|noseed`` (static seed setting) x ``script|notebook`` (``notebook`` when
   MLflow appears only in notebooks).
-* **Rank**: ``sha256("<seed>:<owner/name>")`` (:func:`miners.sample.rank`).
+* **Rank**: ``sha256("<seed>:<owner/name>")`` (:func:`miners.corpus.sample.rank`).
 * **Sample** (``rerun_sample.csv``): a proportional stratified draw (largest remainder) of
   ``--sample`` eligible repositories by rank, plus any ``--repos`` named explicitly
   (``picked_by``).
