@@ -53,6 +53,7 @@ from scipy import stats as sps
 from scipy.stats.contingency import association, odds_ratio
 
 from miners.csvio import atomic_write_bytes
+from miners.scan.detail import parse_detail
 
 ALPHA = 0.05
 CONFIDENCE = 0.95
@@ -438,7 +439,8 @@ def repo_table(data: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     # seeding, from the seed rows of call_sites.csv
     sites = data["call_sites"]
     seed_rows = sites[sites["category"] == "seed"]
-    explicit = seed_rows[~seed_rows["detail"].str.contains("keyword=", regex=False)]
+    keyword = seed_rows["detail"].map(lambda d: "keyword" in parse_detail(d)).astype(bool)
+    explicit = seed_rows[~keyword]
     is_determ = explicit["api"].map(lambda a: any(m in a for m in DETERMINISM_MARKERS))
     determ = explicit[is_determ.astype(bool)]
     df["explicit_seed"] = df["repo"].isin(set(explicit["repo"]))
@@ -861,12 +863,18 @@ def _frameworks(df: pd.DataFrame, macros: Macros) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _literal_seed(detail: str) -> str | None:
+    """The integer literal a seed row's ``value`` field holds (``value=42``), else None."""
+    value = parse_detail(detail).get("value")
+    return value if value is not None and re.fullmatch(r"-?\d+", value) else None
+
+
 def _seed_values(data: Mapping[str, pd.DataFrame], df: pd.DataFrame,
                  macros: Macros) -> pd.DataFrame:
     sites = data["call_sites"]
     analysed = set(df.loc[df["mlflow"], "repo"])
     seed = sites[(sites["category"] == "seed") & sites["repo"].isin(analysed)]
-    values = seed["detail"].str.extract(r"(?:^|;)value=(-?\d+)(?:;|$)")[0]
+    values = seed["detail"].map(_literal_seed)
     lit = seed.assign(value=values).dropna(subset=["value"])
     lit = lit.assign(value=lit["value"].map(lambda v: str(int(v))))
     by_value = lit.groupby("value").agg(sites=("repo", "size"), repositories=("repo", "nunique"))

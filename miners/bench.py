@@ -44,11 +44,11 @@ from libcst.metadata import (
     QualifiedNameSource,
 )
 
-from miners.collect import Collector
-from miners.detectors import TRIGGERS, registry, seeds
-from miners.files import list_candidates
-from miners.names import canonical
-from miners.notebooks import NotebookError, read_code_cells
+from miners.scan.collect import Collector
+from miners.scan.detectors import TRIGGERS, registry, seeds
+from miners.scan.files import list_candidates
+from miners.scan.names import canonical
+from miners.scan.notebooks import NotebookError, read_code_cells
 
 WATCHED = frozenset(seeds.CALLS) | frozenset(seeds.GENERATORS) | frozenset(seeds.DETERMINISM) | frozenset(registry.FLUENT)
 
@@ -169,7 +169,7 @@ def _agreement(files) -> dict[str, object]:
 def _scan_rss(repos: list[Path], out: Path, jobs: int) -> tuple[float, int, int]:
     """Scan in a fresh interpreter; returns (seconds, max RSS of the scanner, of its largest worker) in KiB."""
     code = (
-        "import sys, resource, time, json; from pathlib import Path; from miners.scan import scan;"
+        "import sys, resource, time, json; from pathlib import Path; from miners.scan.tables import scan;"
         "t=time.perf_counter(); scan([Path(p) for p in sys.argv[3:]], Path(sys.argv[1]), jobs=int(sys.argv[2]), progress=False);"
         "print(json.dumps([time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
@@ -182,7 +182,8 @@ def _scan_rss(repos: list[Path], out: Path, jobs: int) -> tuple[float, int, int]
 
 def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = False, repeat: int = 2,
               rerun: bool = True) -> int:
-    from miners.scan import UsageError, scan
+    from miners import UsageError
+    from miners.scan.tables import scan
 
     if not corpus.is_dir():
         raise UsageError(f"bench corpus folder not found: {corpus} (give a folder of repository work trees, e.g. data/clones)")

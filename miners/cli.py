@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from miners import MINER_VERSION
+from miners import MINER_VERSION, UsageError
 
 
 def _positive(value: str) -> int:
@@ -17,8 +17,6 @@ def _positive(value: str) -> int:
 
 
 def _read_repo_list(path: Path) -> list[tuple[str, str | None]]:
-    from miners.scan import UsageError
-
     if not path.exists():
         raise UsageError(f"repository list not found: {path}")
     text = path.read_text()
@@ -160,8 +158,6 @@ def _rerun(args: argparse.Namespace) -> int:
     from miners import rerun
     from miners.protocol import Rerun, load
     from miners.rerun import conditions as registry
-    from miners.scan import UsageError
-
     try:
         conditions = registry.parse(args.conditions)
     except ValueError as exc:
@@ -197,7 +193,7 @@ def _rerun(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     sample = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
               {"corpus": str(args.corpus), "size": args.sample, "seed": args.seed, "explicit": args.repos,
-               "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:<owner/name>') (miners.sample.rank)"})
+               "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:<owner/name>') (miners.corpus.sample.rank)"})
     for row in rerun.publish(projects, cfg, args.out, sample):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
@@ -207,8 +203,6 @@ def _rerun(args: argparse.Namespace) -> int:
 def _rerun_order(args: argparse.Namespace) -> int:
     from miners.csvio import read_csv, write_csv
     from miners.rerun import order
-    from miners.scan import UsageError
-
     features = args.features or args.corpus.parent / "repo_features.csv"
     for f in (args.corpus, features, *args.exclude):
         if not f.exists():
@@ -226,12 +220,10 @@ def _rerun_order(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from miners.scan import UsageError
-
     try:
         if args.command == "scan":
-            from miners.files import Limits
-            from miners.scan import scan
+            from miners.scan.files import Limits
+            from miners.scan.tables import scan
 
             summary = scan(args.repos, args.out, jobs=args.jobs, cache_dir=args.cache_dir,
                            limits=Limits(args.max_py_bytes, args.max_ipynb_bytes),
@@ -239,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             print(summary.as_text())
             return 0
         if args.command == "clone":
-            from miners.clone_stage import clone_many, write_status
+            from miners.corpus.clone_stage import clone_many, write_status
 
             repos = _read_repo_list(args.repos_file)
             results = clone_many(repos, args.out, args.url_template, args.jobs, args.timeout, not args.no_progress)
@@ -257,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             except ProtocolError as exc:
                 raise UsageError(str(exc)) from None
         if args.command == "discover":
-            from miners.discover import discover, normalise
+            from miners.corpus.discover import discover, normalise
 
             if not args.normalise_only:
                 d = protocol.discover
@@ -268,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n} repositories in {args.corpus}")
             return 0
         if args.command == "frame":
-            from miners.discover import build_frame
+            from miners.corpus.frame import build_frame
 
             if not args.source.exists():
                 raise UsageError(f"shared sampling frame not found: {args.source}")
@@ -286,14 +278,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{row['step']}. {row['stage']:20s} {row['repositories']:6d}  dropped {row['dropped']:6d}  {row['drop_reasons']}")
             return 0
         if args.command == "demo-mirrors":
-            from miners.demo import build
+            from miners.corpus.demo import build
 
             print(f"sample corpus served as git repositories; frame: {build(args.sample, args.out)}")
             return 0
         if args.command == "practices":
             from miners.csvio import read_csv, write_csv
-            from miners.practices import PRACTICE_COLUMNS, repo_practices
-            from miners.scan import repo_ids
+            from miners.practices.repo_practices import PRACTICE_COLUMNS, repo_practices
+            from miners.scan.tables import repo_ids
 
             feats = {r["repo"]: r for r in read_csv(args.features)} if args.features else {}
             rows = [repo_practices(rid, path, feats.get(rid)) for rid, path in repo_ids(args.repos)]

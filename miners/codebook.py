@@ -11,19 +11,12 @@ import inspect
 import re
 from types import ModuleType
 
-from miners import (
-    MINER_VERSION,
-    clone,
-    envspec,
-    features,
-    files,
-    fingerprint,
-    ipython,
-    names,
-    practices,
-    sample,
-)
-from miners.detectors import FAMILIES, registry, seeds, tracking
+from miners import MINER_VERSION
+from miners.corpus import clone, fingerprint, sample
+from miners.practices import envspec
+from miners.practices import repo_practices as practices
+from miners.scan import features, files, ipython, names
+from miners.scan.detectors import FAMILIES, registry, seeds, tracking
 
 SECTIONS: list[tuple[str, ModuleType]] = [
     ("Candidate files", files),
@@ -35,7 +28,7 @@ SECTIONS: list[tuple[str, ModuleType]] = [
     ("Clone", clone),
     ("Near-duplicate families", fingerprint),
     ("Repository practices, traceability and maturity", practices),
-    ("Declared environments", envspec),
+    ("Declared environments", envspec.pinning),
 ]
 
 

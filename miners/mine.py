@@ -27,16 +27,20 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
-from miners.clone import CloneResult, clone_repo
-from miners.clone_stage import STATUS_COLUMNS, clone_dir_name, status_row, url_for
+from miners.corpus.clone import CloneResult, clone_repo
+from miners.corpus.clone_stage import STATUS_COLUMNS, status_row, url_for
+from miners.corpus.discover import CORPUS_COLUMNS, normalise
+from miners.corpus.fingerprint import clusters, fingerprint
+from miners.corpus.frame import frame_corpus
+from miners.corpus.sample import draw, rank
 from miners.csvio import atomic_write_bytes, read_csv, write_csv
-from miners.discover import CORPUS_COLUMNS, frame_corpus, normalise
-from miners.files import Limits
-from miners.fingerprint import clusters, fingerprint
-from miners.practices import PRACTICE_COLUMNS, repo_practices
+from miners.practices.repo_practices import PRACTICE_COLUMNS, repo_practices
 from miners.protocol import Protocol
-from miners.sample import draw, rank
-from miners.scan import merge_payloads, scan_payload
+from miners.scan.files import Limits
+from miners.scan.records import RepoScan
+from miners.scan.scanner import scan_repo
+from miners.scan.tables import write_tables
+from miners.schema.ids import repo_id
 
 log = logging.getLogger("miners.mine")
 
@@ -62,8 +66,10 @@ class Task:
 
 
 def mine_one(task: Task) -> dict[str, Any]:
-    """Clone, fingerprint and scan one repository. Runs in a thread or on a Dask worker;
-    returns a JSON-able record and never raises for trouble with the repository."""
+    """Clone, fingerprint, scan and read the practices of one repository. Runs in a thread or on
+    a Dask worker; returns its record (JSON-able, but for ``scan``: the
+    :class:`~miners.scan.records.RepoScan`, stored beside it as ``<id>.scan.json``) and never
+    raises for trouble with the repository."""
     import time
 
     started = time.monotonic()
@@ -82,13 +88,14 @@ def mine_one(task: Task) -> dict[str, Any]:
         paths = [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
         record["fingerprint"] = fingerprint(dest, paths)
         record["python_files"] = sum(1 for p in paths if p.endswith((".py", ".ipynb")))
-        record["scan"] = scan_payload(clone_dir_name(task.full_name), dest,
-                                      Limits(task.max_py_bytes, task.max_ipynb_bytes),
-                                      Path(task.cache_dir) if task.cache_dir else None, task.timeout_per_file)
+        scanned = scan_repo(dest, repo_id(task.full_name), limits=Limits(task.max_py_bytes, task.max_ipynb_bytes),
+                            cache_dir=Path(task.cache_dir) if task.cache_dir else None,
+                            timeout_per_file=task.timeout_per_file)
+        record["scan"] = scanned
         try:
-            record["practices"] = repo_practices(clone_dir_name(task.full_name), dest, record["scan"]["features"])
+            record["practices"] = repo_practices(repo_id(task.full_name), dest, scanned.features)
         except Exception as exc:  # a practices failure is data, not a crash
-            record["practices"] = {"repo": clone_dir_name(task.full_name), "env_errors": f"practices failed: {type(exc).__name__}: {exc}"[:300]}
+            record["practices"] = {"repo": repo_id(task.full_name), "env_errors": f"practices failed: {type(exc).__name__}: {exc}"[:300]}
     record["seconds"] = round(time.monotonic() - started, 3)
     return record
 
@@ -113,21 +120,21 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
 
     records = _records_dir(work)
     records.mkdir(parents=True, exist_ok=True)
-    todo = [t for t in tasks if not _finished(records / f"{clone_dir_name(t.full_name)}.json")]
+    todo = [t for t in tasks if not _finished(records / f"{repo_id(t.full_name)}.json")]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
 
     def save(record: dict[str, Any]) -> None:
-        name = clone_dir_name(record["full_name"])
+        name = repo_id(record["full_name"])
+        scanned: RepoScan | None = record.pop("scan")
         log.info("%s clone=%s files=%s seconds=%s", record["full_name"], record["clone"]["status"],
-                 len(record["scan"]["files"]) if record["scan"] else 0, record.get("seconds"))
+                 len(scanned.files) if scanned else 0, record.get("seconds"))
         record.pop("seconds", None)
-        # the scan payload first, the small record last: the record's presence marks the task done
-        payload = record.pop("scan")
-        record["scanned"] = payload is not None
-        if payload is not None:
-            atomic_write_bytes(records / f"{name}.scan.json", json.dumps(payload, sort_keys=True).encode())
-            record["uses_mlflow"] = bool(payload["features"]["uses_mlflow"])
+        # the scan's records first, the small record last: the record's presence marks the task done
+        record["scanned"] = scanned is not None
+        if scanned is not None:
+            atomic_write_bytes(records / f"{name}.scan.json", json.dumps(scanned.to_json(), sort_keys=True).encode())
+            record["uses_mlflow"] = bool(scanned.features["uses_mlflow"])
         atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
         bar.update(1)
 
@@ -223,15 +230,15 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     for r in sorted(rows, key=lambda r: r["sample_rank"]):
         r["sampled"] = r["full_name"] in sampled
         if r["sampled"]:
-            tasks.append(Task(r["full_name"], url_for(template, r["full_name"]), str(clones / clone_dir_name(r["full_name"])),
+            tasks.append(Task(r["full_name"], url_for(template, r["full_name"]), str(clones / repo_id(r["full_name"])),
                               pinned.get(r["full_name"]), protocol.clone.timeout_seconds, protocol.clone.retries,
                               protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes,
                               protocol.scan.timeout_per_file, str(work / "cache")))
-    from miners.cache import ResultCache
+    from miners.scan.cache import ResultCache
 
     ResultCache(work / "cache").close()  # created once here, before the tasks open it together
     _run_tasks(tasks, work, jobs, scheduler, progress)
-    records = {t.full_name: json.loads((_records_dir(work) / f"{clone_dir_name(t.full_name)}.json").read_text())
+    records = {t.full_name: json.loads((_records_dir(work) / f"{repo_id(t.full_name)}.json").read_text())
                for t in tasks}
     return _publish(rows, records, protocol, results, _records_dir(work),
                     str(frame) if frame else protocol.discover.frame)
@@ -277,9 +284,9 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     write_csv(results / "corpus.csv", CORPUS_COLUMNS + extra + SELECTION_COLUMNS, rows, sort_key=["full_name"])
     status_rows = [status_row(CloneResult(**rec["clone"])) for rec in records.values()]
     write_csv(results / "clone_status.csv", [c for c in STATUS_COLUMNS if c != "seconds"], status_rows, sort_key=["repo"])
-    payloads = (json.loads((records_dir / f"{clone_dir_name(n)}.scan.json").read_text())
-                for n in sorted(selected, key=clone_dir_name))  # one repository in memory at a time
-    merge_payloads(payloads, results)
+    scans = (RepoScan.from_json(json.loads((records_dir / f"{repo_id(n)}.scan.json").read_text()))
+             for n in sorted(selected, key=repo_id))  # one repository in memory at a time
+    write_tables(scans, results)
     write_csv(results / "repo_practices.csv", PRACTICE_COLUMNS,
               [records[n]["practices"] for n in selected if records[n].get("practices")], sort_key=["repo"])
     funnel = _funnel(rows, records, selected)

@@ -14,12 +14,12 @@ import yaml
 
 from analysis import datapackage as dp
 from miners import mine, rerun, schema
-from miners.clone_stage import STATUS_COLUMNS
-from miners.discover import CORPUS_COLUMNS
-from miners.features import FEATURE_COLUMNS
-from miners.practices import PRACTICE_COLUMNS
+from miners.corpus.clone_stage import STATUS_COLUMNS
+from miners.corpus.discover import CORPUS_COLUMNS
+from miners.practices.repo_practices import PRACTICE_COLUMNS
 from miners.rerun import variance
-from miners.scan import FILE_COLUMNS, SITE_COLUMNS
+from miners.scan.features import FEATURE_COLUMNS
+from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"

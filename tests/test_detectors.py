@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from miners.analyze import analyze
-from miners.detectors import FAMILIES, TRIGGERS
+from miners.scan.analyze import analyze
+from miners.scan.detectors import FAMILIES, TRIGGERS
 from tests.conftest import notebook_json
 
 
@@ -21,21 +21,21 @@ def _sites(code: str, notebook: bool):
         result = analyze("ipynb", notebook_json(("code", code)).encode())
     else:
         result = analyze("py", code.encode())
-    assert result["status"] == "parsed", result["reason"]
-    return result["sites"]
+    assert result.status == "parsed", result.reason
+    return result.sites
 
 
 @pytest.mark.parametrize(("family", "example"), list(_cases("detects")))
 def test_detects(family, example):
     sites = _sites(example.code, example.notebook)
-    rows = [s for s in sites if s[3] == family.CATEGORY]
-    matching = [s for s in rows if s[4] == example.api and s[5].startswith(example.detail or "")]
+    rows = [s for s in sites if s.category == family.CATEGORY]
+    matching = [s for s in rows if s.api == example.api and s.detail.startswith(example.detail or "")]
     assert matching, f"expected {family.CATEGORY} row api={example.api} detail^={example.detail}; got {rows}"
 
 
 @pytest.mark.parametrize(("family", "code"), list(_cases("ignores")))
 def test_ignores(family, code):
-    rows = [s for s in _sites(code, False) if s[3] == family.CATEGORY]
+    rows = [s for s in _sites(code, False) if s.category == family.CATEGORY]
     assert rows == [], f"expected no {family.CATEGORY} row, got {rows}"
 
 
@@ -54,32 +54,32 @@ def test_every_example_contains_a_prefilter_trigger():
 
 def test_call_in_two_categories_gives_two_rows():
     sites = _sites("import mlflow\nmlflow.sklearn.log_model(m, 'model', registered_model_name='churn')", False)
-    assert sorted((s[3], s[4]) for s in sites) == [
+    assert sorted((s.category, s.api) for s in sites) == [
         ("registry", "mlflow.sklearn.log_model"), ("tracking", "mlflow.sklearn.log_model")]
 
 
 def test_uri_call_is_registry_only_and_uri_not_double_counted():
     sites = _sites("import mlflow\nm = mlflow.pyfunc.load_model('models:/churn/Production')", False)
-    assert [(s[3], s[4], s[5]) for s in sites] == [
+    assert [(s.category, s.api, s.detail) for s in sites] == [
         ("registry", "mlflow.pyfunc.load_model", "kind=uri;uri_kind=stage;stage=Production")]
 
 
 def test_uri_inside_non_mlflow_call_is_a_string_row():
     sites = _sites("requests.get('models:/churn/2')", False)
-    assert [(s[3], s[4], s[5]) for s in sites] == [("registry", "models:/", "kind=uri;uri_kind=version")]
+    assert [(s.category, s.api, s.detail) for s in sites] == [("registry", "models:/", "kind=uri;uri_kind=version")]
 
 
 def test_positions_are_line_and_column_of_the_call():
     code = "import mlflow\n\n\nclass T:\n    def f(self):\n        x = (1,\n             mlflow.log_metric('a', 1))\n"
     sites = _sites(code, False)
-    assert [(s[1], s[2]) for s in sites] == [(7, 13)]
+    assert [(s.line, s.col) for s in sites] == [(7, 13)]
 
 
 def test_notebook_cell_index_counts_markdown_and_lines_are_per_cell():
     nb = notebook_json(("markdown", "mlflow.log_param('md', 1)"), ("code", "import mlflow"),
                        ("markdown", "text"), ("code", "x = 1\n\nmlflow.log_param('lr', 1)"))
-    sites = analyze("ipynb", nb.encode())["sites"]
-    assert [(s[0], s[1], s[2], s[4]) for s in sites] == [(3, 3, 0, "mlflow.log_param")]
+    sites = analyze("ipynb", nb.encode()).sites
+    assert [(s.cell, s.line, s.col, s.api) for s in sites] == [(3, 3, 0, "mlflow.log_param")]
 
 
 TRICKY = [
@@ -93,21 +93,21 @@ TRICKY = [
 
 @pytest.mark.parametrize("code", TRICKY)
 def test_fast_positions_match_position_provider(code, monkeypatch):
-    from miners import analyze as analyze_module
+    from miners.scan import analyze as analyze_module
 
-    fast = analyze("py", code.encode())["sites"]
+    fast = analyze("py", code.encode()).sites
     monkeypatch.setattr(analyze_module, "_ast_call_positions", lambda *a: None)
-    slow = analyze("py", code.encode())["sites"]
+    slow = analyze("py", code.encode()).sites
     assert fast == slow and fast
 
 
 def test_fast_positions_match_position_provider_on_the_sample_corpus(monkeypatch):
-    from miners import analyze as analyze_module
+    from miners.scan import analyze as analyze_module
     from tests.conftest import SAMPLE
 
     files = [p for p in SAMPLE.rglob("*") if p.suffix in (".py", ".ipynb")]
-    fast = {p: analyze(p.suffix[1:], p.read_bytes())["sites"] for p in files}
+    fast = {p: analyze(p.suffix[1:], p.read_bytes()).sites for p in files}
     monkeypatch.setattr(analyze_module, "_ast_call_positions", lambda *a: None)
-    slow = {p: analyze(p.suffix[1:], p.read_bytes())["sites"] for p in files}
+    slow = {p: analyze(p.suffix[1:], p.read_bytes()).sites for p in files}
     assert fast == slow
     assert sum(len(v) for v in fast.values()) > 40

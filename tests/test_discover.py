@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from miners.corpus.discover import discover, normalise
+from miners.corpus.frame import frame_corpus
 from miners.csvio import read_csv
-from miners.discover import discover, frame_corpus, normalise
 from tests.github_fake import FakeGitHub, make_repos
 
 SECRET = "ghp_test_token_never_written_0123456789"

@@ -1,4 +1,4 @@
-"""Environments as of the commit (miners.rerun.environment, miners.envspec): declared Python,
+"""Environments as of the commit (miners.rerun.environment, miners.practices.envspec): declared Python,
 requirement sources, conda/platform translation, relaxation and the NumPy 2 retry. Files are
 real temporary projects; the two builds install from PyPI with uv."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from miners import envspec
+from miners.practices import envspec
 from miners.rerun import environment as projenv
 from tests.conftest import write_files
 

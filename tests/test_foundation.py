@@ -59,3 +59,23 @@ def test_packages_run_as_modules():
     for pkg in ("miners", "analysis"):
         proc = subprocess.run([sys.executable, "-m", pkg, "--help"], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+def test_miner_version_digests_the_mined_rooms_only(tmp_path):
+    import shutil
+
+    import miners
+
+    root = tmp_path / "miners"
+    shutil.copytree(ROOT / "miners", root, ignore=shutil.ignore_patterns("__pycache__"))
+    assert f"{miners.__version__}+{miners.source_digest(ROOT / 'miners')}" == miners.MINER_VERSION
+    before = miners.source_digest(root)
+    for outside in ("cli.py", "mine.py", "csvio.py", "rerun/harness.py", "rerun/conditions.py"):
+        with open(root / outside, "a") as fh:
+            fh.write("# an edit outside the mined rooms\n")
+    assert miners.source_digest(root) == before
+    for inside in ("scan/detectors/seeds.py", "corpus/clone.py", "practices/envspec/pinning.py", "schema/ids.py"):
+        with open(root / inside, "a") as fh:
+            fh.write("# an edit inside a mined room\n")
+        assert miners.source_digest(root) != before, inside
+        before = miners.source_digest(root)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from miners.ipython import cell_to_python
+from miners.scan.ipython import cell_to_python
 
 CASES = [
     ("%matplotlib inline\nimport mlflow", "import mlflow"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from miners.collect import Collector, dotted
+from miners.scan.collect import Collector, dotted
 
 TABLE = [
     ("import mlflow as mf", "mf.log_param", "mlflow.log_param"),

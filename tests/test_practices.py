@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from miners.clone import clone_repo
-from miners.envspec import EnvSpec, read_conda, read_requirements
-from miners.practices import repo_practices
+from miners.corpus.clone import clone_repo
+from miners.practices.envspec import EnvSpec, read_conda, read_requirements
+from miners.practices.repo_practices import repo_practices
 from tests.conftest import git
 
 MLRUN = "artifact_uri: x\nexperiment_id: '0'\nlifecycle_stage: active\nname: Default\n"
@@ -118,7 +118,7 @@ def test_pinning_rules(tmp_path):
 
 
 def test_poetry_and_pipfile_tables(tmp_path):
-    from miners.envspec import read_pipfile, read_pyproject
+    from miners.practices.envspec import read_pipfile, read_pyproject
 
     (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["a==1"]\n[tool.poetry.dependencies]\npython = "^3.11"\nb = "2.0.1"\nc = {version = "^1.2"}\nd = "*"\n')
     (tmp_path / "Pipfile").write_text('[packages]\ne = "==3.0"\nf = "*"\n')

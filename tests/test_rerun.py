@@ -451,7 +451,7 @@ def test_mlproject_file_name_is_matched_in_any_case_as_mlflow_does(tmp_path: Pat
 def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lacks(tmp_path: Path) -> None:
     """The mine stage's clone holds only what the miners read; the harness fetches the data file
     the script needs, and names the file whose blob the mirror lacks."""
-    from miners.clone import clone_repo
+    from miners.corpus.clone import clone_repo
     from tests.conftest import git
 
     work = write_files(tmp_path / "src", {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from miners.csvio import read_csv
-from miners.scan import scan
+from miners.scan.tables import scan
 from tests.conftest import SAMPLE
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from miners.fingerprint import clusters, jaccard
-from miners.sample import draw, rank
+from miners.corpus.fingerprint import clusters, jaccard
+from miners.corpus.sample import draw, rank
 
 
 def _rows(n):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from miners import UsageError
 from miners.csvio import read_csv
-from miners.files import Limits
-from miners.scan import UsageError, scan
+from miners.scan.files import Limits
+from miners.scan.tables import scan
 from tests.conftest import ROOT, git, notebook_json
 
 BAD_FILES: dict[str, str | bytes] = {
@@ -150,17 +151,45 @@ def test_plain_folder_is_walked_and_ids_map_to_full_names(tmp_path):
 def test_a_locked_cache_is_a_miss_not_a_crash(tmp_path):
     import sqlite3
 
-    from miners.cache import ResultCache
+    from miners.scan.cache import ResultCache
+    from miners.scan.records import FileResult, Site
 
+    one = FileResult("py", "parsed", "", 10, 2, None, "libcst", ("numpy",),
+                     (Site(None, 2, 0, "seed", "numpy.random.seed", "framework=numpy;value=1"),))
+    two = FileResult("ipynb", "parse_error", "bad", 5, 0, 1, "libcst")
     cache = ResultCache(tmp_path / "c")
-    cache.put("k", {"a": 1})
+    cache.put("k", one)
     cache.flush()
     holder = sqlite3.connect(tmp_path / "c" / "scan-cache.sqlite", isolation_level=None, timeout=0)
     holder.execute("BEGIN EXCLUSIVE")  # another scan holds the lock
     cache._db.execute("PRAGMA busy_timeout=100")
-    cache.put("k2", {"b": 2})
+    cache.put("k2", two)
     cache.flush()  # must not raise: the write is dropped
-    assert cache.get("k") == {"a": 1}  # WAL: readers are not blocked by a writer
+    assert cache.get("k") == one  # WAL: readers are not blocked by a writer
     holder.execute("ROLLBACK")
-    assert cache.get("k") == {"a": 1} and cache.get("k2") is None
+    assert cache.get("k") == one and cache.get("k2") is None
     cache.close()
+
+
+def test_repositories_come_back_in_order_while_finished_ones_wait(tmp_path, monkeypatch):
+    from miners.scan import scanner
+
+    repos = sorted((ROOT / "study" / "sample-corpus").iterdir())
+    scan(repos, tmp_path / "a", jobs=2, progress=False)
+    cache = tmp_path / "cache"
+    scan(repos[::2], tmp_path / "fill", jobs=2, cache_dir=cache, progress=False)  # every other one cached
+    monkeypatch.setattr(scanner, "MAX_WAITING", 1)  # a cached repository waits for the one before it
+    mixed = scan(repos, tmp_path / "b", jobs=2, cache_dir=cache, progress=False)
+    assert _bytes(tmp_path / "a") == _bytes(tmp_path / "b")
+    assert mixed.repos == len(repos) and mixed.cache_hits > 0
+
+
+def test_scan_repo_records_round_trip_through_json():
+    from miners.scan.records import RepoScan
+    from miners.scan.scanner import scan_repo
+
+    for repo in sorted((ROOT / "study" / "sample-corpus").iterdir()):
+        scanned = scan_repo(repo)
+        assert scanned.repo == repo.name and scanned.files
+        assert [f.path for f in scanned.files] == sorted(f.path for f in scanned.files)
+        assert RepoScan.from_json(json.loads(json.dumps(scanned.to_json()))) == scanned

@@ -15,7 +15,7 @@ from scipy.stats import binomtest
 
 from analysis import validation as v
 from analysis.validation_draw import SHARES, allocate, build_frame, rank, select, stratum
-from miners.scan import scan
+from miners.scan.tables import scan
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]

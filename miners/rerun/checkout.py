@@ -65,7 +65,7 @@ class Mapping:
 def complete(project_root: Path, work: Path, repo: str) -> tuple[Path, dict[str, Any]]:
     """``(root, info)``: the complete checkout of a mine-stage clone (see module docstring) and
     ``{"fetched", "missing_paths", "error"}``; a local folder is returned as it is."""
-    from miners.clone import MANIFEST, complete_checkout
+    from miners.corpus.clone import MANIFEST, complete_checkout
 
     if not (project_root / ".git" / MANIFEST).exists():
         return project_root, {"fetched": 0, "missing_paths": [], "error": ""}
@@ -118,7 +118,7 @@ def _literals(path: Path, rel: str) -> list[tuple[str, int]]:
     if rel.endswith(".py"):
         return _literals_of_source(text)
     if rel.endswith(".ipynb"):
-        from miners.notebooks import read_code_cells
+        from miners.scan.notebooks import read_code_cells
 
         try:
             cells = read_code_cells(text)

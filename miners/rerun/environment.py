@@ -89,9 +89,9 @@ from pathlib import Path, PurePosixPath
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from miners import envspec
-from miners.envspec import Declared, normalise_name
-from miners.files import list_candidates
+from miners.practices import envspec
+from miners.practices.envspec import Declared, normalise_name
+from miners.scan.files import list_candidates
 
 IMPORT_TO_DIST = {
     "sklearn": "scikit-learn", "cv2": "opencv-python-headless", "PIL": "pillow", "yaml": "pyyaml",
@@ -447,7 +447,7 @@ def _imports(tree: ast.AST) -> list[tuple[str, int, list[str]]]:
 
 
 def _parse(root: Path, rel: str) -> ast.AST | None:
-    from miners.notebooks import read_code_cells
+    from miners.scan.notebooks import read_code_cells
 
     try:
         text = (root / rel).read_text(errors="replace")

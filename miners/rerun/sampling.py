@@ -6,7 +6,7 @@ Definitions.
   or turns on autolog (``repo_features.csv``).
 * **Stratum**: ``seed|noseed`` (static seed setting) x ``script|notebook`` (``notebook`` when
   MLflow appears only in notebooks).
-* **Rank**: ``sha256("<seed>:<owner/name>")`` (:func:`miners.sample.rank`).
+* **Rank**: ``sha256("<seed>:<owner/name>")`` (:func:`miners.corpus.sample.rank`).
 * **Sample** (``rerun_sample.csv``): a proportional stratified draw (largest remainder) of
   ``--sample`` eligible repositories by rank, plus any ``--repos`` named explicitly
   (``picked_by``).
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from miners.clone_stage import clone_dir_name
+from miners.corpus.sample import draw, rank
 from miners.csvio import read_csv
-from miners.sample import draw, rank
+from miners.schema.ids import full_name, repo_id
 
 SAMPLE_COLUMNS = ["repo", "full_name", "commit", "stratum", "rank", "picked_by"]
 
@@ -84,7 +84,7 @@ def sample(corpus: Path, features: Path, clones: Path, size: int, seed: int,
 
 def _project(name: str, corpus_row: dict[str, str], row: dict[str, str], clones: Path, seed: int,
              picked_by: str) -> Project:
-    return Project(clone_dir_name(name), clones / clone_dir_name(name), name, corpus_row.get("sha", ""),
+    return Project(repo_id(name), clones / repo_id(name), name, corpus_row.get("sha", ""),
                    row.get("stratum", ""), rank(seed, name), picked_by,
                    {k: row.get(k, "") for k in ("sets_seed", "seed_coverage")}, corpus_row.get("commit_date", ""))
 
@@ -129,5 +129,5 @@ def local_projects(dirs: list[Path]) -> list[Project]:
         if not Path(d).is_dir():
             raise ValueError(f"project folder not found: {d}")
         root = Path(d).resolve()
-        out.append(Project(Path(d).name, root, Path(d).name.replace("__", "/", 1), commit_date=git_commit_date(root)))
+        out.append(Project(Path(d).name, root, full_name(Path(d).name), commit_date=git_commit_date(root)))
     return out

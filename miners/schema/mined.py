@@ -108,7 +108,7 @@ MINED: dict[str, dict[str, Any]] = {
                                   "(course submission templates); empty when none"),
             "sample_rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>'; the "
                                 "sample is the eligible repositories of lowest rank "
-                                "(miners/sample.py)"),
+                                "(miners/corpus/sample.py)"),
             "sampled": boolean("drawn by the seeded sample"),
             "exclusion": string("why the repository is not selected: fork, archived, empty, "
                               "'too_large (...)', clone_<status>, no_python, 'near_duplicate_of "
@@ -117,7 +117,7 @@ MINED: dict[str, dict[str, Any]] = {
             "commit_date": timestamp("committer date of the pinned commit, ISO 8601 with the "
                                "committer's UTC offset (git %cI)"),
             "clone_status": string("outcome of the clone: cloned, or the failure (not_found, "
-                                 "timeout, too_large, error); empty when not sampled",
+                                 "timeout, error); empty when not sampled",
                                  enum=CLONE_STATUSES),
             "clone_reason": string("first error line git printed when the clone failed"),
             "files_missing": integer("files the miners read that the remote could not serve; empty "
@@ -126,7 +126,7 @@ MINED: dict[str, dict[str, Any]] = {
             "tags": integer(TAGS + "; empty unless cloned"),
             "cluster": string("near-duplicate family id: the family member of lowest sample_rank, "
                             "owner/name, when the family has two or more members; empty "
-                            "otherwise (miners/fingerprint.py)"),
+                            "otherwise (miners/corpus/fingerprint.py)"),
             "cluster_size": integer("members of the repository's near-duplicate family (1 = no "
                                  "near-duplicate); empty when not fingerprinted (not cloned, "
                                  "empty or without Python)", minimum=1),
@@ -139,11 +139,11 @@ MINED: dict[str, dict[str, Any]] = {
         "title": "Clone status of the sampled repositories",
         "description": "One row per sampled repository: how its clone at the pinned commit went "
                        "(a shallow, blob-less fetch of the files the miners read). Written by "
-                       "miners/mine.py via miners/clone_stage.py.",
+                       "miners/mine.py via miners/corpus/clone_stage.py.",
         "primaryKey": ["repo"],
         "fields": {
             "repo": string(FULL_NAME + " (note: owner/name here, not the owner__name id)"),
-            "status": string("cloned, or the failure: not_found, timeout, too_large, error",
+            "status": string("cloned, or the failure: not_found, timeout, error",
                            enum=CLONE_STATUSES),
             "reason": string("first error line git printed when the clone failed; empty otherwise"),
             "sha": string(SHA + "; empty when the clone failed"),
@@ -165,7 +165,8 @@ MINED: dict[str, dict[str, Any]] = {
         "title": "Candidate files",
         "description": "One row per candidate file (.py and .ipynb) of a selected repository, "
                        "read or not, with the reason when it was not parsed. Written by "
-                       "miners/scan.py (values from miners/analyze.py and miners/files.py).",
+                       "miners/scan/tables.py (values from miners/scan/analyze.py and "
+                       "miners/scan/files.py).",
         "primaryKey": ["repo", "path"],
         "fields": {
             "repo": string(REPO_ID),
@@ -196,7 +197,8 @@ MINED: dict[str, dict[str, Any]] = {
         "title": "Detected call sites",
         "description": "One row per detected site of a selected repository: an MLflow tracking "
                        "call, a seed setting, or a model-registry use. The operational definitions "
-                       "are study/codebook.md (miners/detectors/). Written by miners/scan.py.",
+                       "are study/codebook.md (miners/scan/detectors/). Written by "
+                       "miners/scan/tables.py.",
         "fields": {
             "repo": string(REPO_ID),
             "path": string(PATH),
@@ -220,7 +222,8 @@ MINED: dict[str, dict[str, Any]] = {
         "title": "Repository features: tracking, registry and seeding",
         "description": "One row per selected repository: counts of its files and call sites and "
                        "the features derived from them (definitions: study/codebook.md, "
-                       "'Repository features'). Written by miners/scan.py (miners/features.py).",
+                       "'Repository features'). Written by miners/scan/tables.py "
+                       "(miners/scan/features.py).",
         "primaryKey": ["repo"],
         "fields": {
             "repo": string(REPO_ID),
@@ -277,7 +280,8 @@ MINED: dict[str, dict[str, Any]] = {
         "description": "One row per selected repository: how it versions data, models and "
                        "environments, its refs, CI, serving and monitoring, and the derived "
                        "traceability score and maturity level (definitions: study/codebook.md, "
-                       "'Repository practices'). Written by miners/mine.py (miners/practices.py).",
+                       "'Repository practices'). Written by miners/mine.py "
+                       "(miners/practices/repo_practices.py).",
         "primaryKey": ["repo"],
         "fields": {
             "repo": string(REPO_ID),

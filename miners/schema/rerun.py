@@ -47,7 +47,7 @@ RERUN: dict[str, dict[str, Any]] = {
             "stratum": string("sampling stratum: seed|noseed (static seed setting) / "
                             "script|notebook (notebook when MLflow appears only in notebooks); "
                             "empty for explicit picks"),
-            "rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.sample.rank), "
+            "rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.corpus.sample.rank), "
                          "the order of the stratified draw"),
             "picked_by": string("sample (the seeded draw) or explicit (named with --repos, or a "
                               "local project folder)", enum=PICKED_BY),

@@ -19,7 +19,7 @@ FILE_STATUSES = ("parsed", "parse_error", "skipped", "unreadable")
 #: Which parser read a parsed file.
 PARSERS = ("ast", "libcst")
 #: Outcome of cloning one sampled repository.
-CLONE_STATUSES = ("cloned", "not_found", "timeout", "too_large", "error")
+CLONE_STATUSES = ("cloned", "not_found", "timeout", "error")
 #: The random frameworks whose seeding ``seed_coverage`` judges (see the codebook, seed), in the
 #: codebook's order.
 FRAMEWORKS = ("random", "numpy", "torch", "tensorflow", "jax", "sklearn")

@@ -1,8 +1,8 @@
 """The checkout recipes are collected from (:class:`Repo`), and what is known of its files.
 
-Its code files are the candidates of :func:`miners.files.list_candidates` (``.py`` and
+Its code files are the candidates of :func:`miners.scan.files.list_candidates` (``.py`` and
 notebooks, skipped ones left out). For each, :meth:`Repo.facts` gives its MLflow tracking facts
-from :func:`miners.analyze.analyze` (tracking call sites; whether it starts a run, logs or
+from :func:`miners.scan.analyze.analyze` (tracking call sites; whether it starts a run, logs or
 autologs; whether it logs metrics or autologs), and :meth:`Repo.closure` its import closure:
 the file and the local modules it imports, transitively (a module ``a.b`` is ``a/b.py`` or
 ``a/b/__init__.py`` from the importing folder, the root, then ``src/``; a relative import from
@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from miners.analyze import analyze
-from miners.files import list_candidates
+from miners.scan.analyze import analyze
+from miners.scan.files import list_candidates
+from miners.scan.records import Site
 
 STARTS = ("mlflow.start_run", "log_metric", "log_metrics", "autolog")
 METRIC_APIS = ("log_metric", "log_metrics", "autolog")
@@ -34,10 +36,10 @@ METRIC_APIS = ("log_metric", "log_metrics", "autolog")
 TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$|setup\.py$)")
 
 
-def tracking_calls(sites: list[list[Any]]) -> tuple[int, bool]:
-    """Sites are ``[cell, line, col, category, api, detail]`` rows of :func:`miners.analyze.analyze`."""
-    tracking = [s for s in sites if s[3] == "tracking"]
-    starts = any(str(s[4]).startswith("mlflow.") and str(s[4]).endswith(STARTS) for s in tracking)
+def tracking_calls(sites: Sequence[Site]) -> tuple[int, bool]:
+    """Sites are the records of :func:`miners.scan.analyze.analyze`."""
+    tracking = [s for s in sites if s.category == "tracking"]
+    starts = any(s.api.startswith("mlflow.") and s.api.endswith(STARTS) for s in tracking)
     return len(tracking), starts
 
 
@@ -69,7 +71,7 @@ def read_code(path: Path, kind: str) -> str:
     text = path.read_text(errors="replace")
     if kind != "ipynb" and kind != "notebook":
         return text
-    from miners.notebooks import read_code_cells
+    from miners.scan.notebooks import read_code_cells
 
     try:
         return "\n".join(c.source for c in read_code_cells(text))
@@ -113,11 +115,11 @@ class Repo:
         """``(tracking call sites, starts a run/logs/autologs, logs metrics or autologs)``."""
         if path not in self._facts:
             cand = self.code.get(path)
-            result = analyze(cand.kind, (self.root / path).read_bytes()) if cand else {"status": ""}
-            sites = result["sites"] if result["status"] == "parsed" else []
+            result = analyze(cand.kind, (self.root / path).read_bytes()) if cand else None
+            sites = result.sites if result is not None and result.status == "parsed" else ()
             calls, starts = tracking_calls(sites)
-            metrics = any(str(s[4]).startswith("mlflow") and str(s[4]).endswith(METRIC_APIS)
-                          for s in sites if s[3] == "tracking")
+            metrics = any(s.api.startswith("mlflow") and s.api.endswith(METRIC_APIS)
+                          for s in sites if s.category == "tracking")
             self._facts[path] = (calls, starts, metrics)
         return self._facts[path]
 

@@ -110,13 +110,6 @@ class StringSite:
     template: str
 
 
-@dataclass(slots=True)
-class Context:
-    """What a family may consult about the rest of the file."""
-
-    extra: dict[str, object] = field(default_factory=dict)
-
-
 def literal(node: cst.BaseExpression | None) -> object:
     """The constant value of ``node`` (int, float, str, bool, None), else :data:`NOT_LITERAL`."""
     if node is None:
@@ -142,7 +135,9 @@ def literal(node: cst.BaseExpression | None) -> object:
 
 
 def clip(text: str, limit: int = 60) -> str:
-    """One-line, length-limited rendering of code or a value for the ``detail`` column."""
+    """One-line, length-limited rendering of code or a value for the ``detail`` column
+    (:mod:`miners.scan.detail`): whitespace runs become one space, ``;`` becomes ``,``, and
+    text over ``limit`` characters is cut to ``limit - 3`` followed by ``...``."""
     flat = " ".join(text.split())
     flat = flat.replace(";", ",")
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
@@ -154,11 +149,6 @@ def value_text(site_text: Callable[[cst.CSTNode], str], node: cst.BaseExpression
     if value is NOT_LITERAL:
         return "expr:" + clip(site_text(node), 50)
     return clip(repr(value) if isinstance(value, str) else str(value), 50)
-
-
-def detail(**parts: object) -> str:
-    """``k=v;k=v`` rendering of detail fields, in the given order, leaving out empty ones."""
-    return ";".join(f"{k}={v}" for k, v in parts.items() if v not in (None, "", []))
 
 
 def string_template(node: cst.CSTNode) -> str | None:

@@ -2,7 +2,7 @@
 
 The walk visits every node once through its dataclass fields (about six times cheaper than a
 ``CSTVisitor``, which rebuilds each node), skipping whitespace and punctuation. It records
-imports and assignments into :class:`miners.names.Bindings`, and every call, attribute or
+imports and assignments into :class:`miners.scan.names.Bindings`, and every call, attribute or
 ``os.environ`` assignment and ``models:/`` string as a raw site; resolution and the detectors
 run afterwards, once the whole file (every cell of a notebook) has been seen.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from miners.detectors.base import string_template
-from miners.names import CALL, Bindings
+from miners.scan.detectors.base import string_template
+from miners.scan.names import CALL, Bindings
 
 _SKIP_FIELDS = frozenset({
     "lpar", "rpar", "comma", "leading_lines", "lines_after_decorators", "header", "footer",

@@ -3,7 +3,7 @@
 This is a pure function of the file's content and kind (so its result can be cached by
 content hash): :func:`analyze` never raises for bad input; every failure is a status with a
 reason. A file whose text contains none of the detectors' trigger substrings
-(:data:`miners.detectors.TRIGGERS`) cannot produce a row; its syntax is checked with
+(:data:`miners.scan.detectors.TRIGGERS`) cannot produce a row; its syntax is checked with
 Python's ``ast`` (``parser = ast``) instead of a libcst parse, and libcst decides whenever
 ``ast`` rejects it.
 """
@@ -21,14 +21,12 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from miners.collect import Collected, Collector, RawString
-from miners.detectors import FAMILIES, TRIGGERS
-from miners.detectors.base import AssignSite, CallSite, Hit, StringSite
-from miners.detectors.seeds import RANDOM_FRAMEWORKS
-from miners.notebooks import NotebookError, read_code_cells
-
-#: Result of :func:`analyze`: a plain dict, cheap to pickle and to store as JSON.
-FileResult = dict[str, Any]
+from miners.scan.collect import Collected, Collector, RawString
+from miners.scan.detectors import FAMILIES, TRIGGERS
+from miners.scan.detectors.base import AssignSite, CallSite, Hit, StringSite
+from miners.scan.detectors.seeds import RANDOM_FRAMEWORKS
+from miners.scan.notebooks import NotebookError, read_code_cells
+from miners.scan.records import FileResult, Site
 
 _PY2_HINTS = re.compile(r"^\s*print\s+[^\s(=]|^\s*except\s+[\w.]+\s*,\s*\w+\s*:|^\s*exec\s+['\"]", re.MULTILINE)
 _NUMPY_RANDOM_IMPORT = re.compile(r"numpy\.random|from\s+numpy\s+import\s+[^\n]*\brandom\b")
@@ -45,15 +43,9 @@ def analyze(kind: str, data: bytes) -> FileResult:
         return _result("parse_error", "ran out of memory while parsing", data, kind)
 
 
-def _result(status: str, reason: str, data: bytes, kind: str, **extra: Any) -> FileResult:
-    out: FileResult = {
-        "kind": kind, "status": status, "reason": reason, "bytes": len(data),
-        "lines": extra.pop("lines", 0), "code_cells": extra.pop("code_cells", None),
-        "parser": extra.pop("parser", ""), "frameworks": extra.pop("frameworks", []),
-        "sites": extra.pop("sites", []),
-    }
-    out.update(extra)
-    return out
+def _result(status: str, reason: str, data: bytes, kind: str, lines: int = 0, code_cells: int | None = None,
+            parser: str = "", frameworks: tuple[str, ...] = (), sites: tuple[Site, ...] = ()) -> FileResult:
+    return FileResult(kind, status, reason, len(data), lines, code_cells, parser, frameworks, sites)
 
 
 def _decode_python(data: bytes) -> tuple[str | None, str]:
@@ -98,7 +90,7 @@ def _analyze(kind: str, data: bytes) -> FileResult:
     return _libcst(kind, units, data, lines, notes, code)
 
 
-def _frameworks(modules: set[str], code: str) -> list[str]:
+def _frameworks(modules: set[str], code: str) -> tuple[str, ...]:
     found = set()
     roots = {m.split(".")[0] for m in modules}
     for root in roots:
@@ -106,7 +98,7 @@ def _frameworks(modules: set[str], code: str) -> list[str]:
             found.add(RANDOM_FRAMEWORKS[root])
     if "numpy" in roots and (_NUMPY_RANDOM_IMPORT.search(code) or ".random." in code):
         found.add("numpy")
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def _ast_check(kind: str, units: list[tuple[int, str]], data: bytes, lines: int,
@@ -234,7 +226,8 @@ def _detect(collected: Collected, modules: dict[int, cst.Module]) -> list[tuple[
 
 
 def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kind: str,
-           sources: dict[int, str], collected: Collected, calls_per_stmt: dict[tuple[int, int], int]) -> list[list[Any]]:
+           sources: dict[int, str], collected: Collected,
+           calls_per_stmt: dict[tuple[int, int], int]) -> tuple[Site, ...]:
     """Give each hit its (line, col).
 
     Calls are numbered in source order within their top-level statement by the walk; the
@@ -248,7 +241,7 @@ def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kin
     per_unit: dict[int, list[tuple[int, Hit]]] = defaultdict(list)
     for unit, stmt, hit in hits:
         per_unit[unit].append((stmt, hit))
-    rows: list[list[Any]] = []
+    sites: list[Site] = []
     for unit, unit_hits in per_unit.items():
         fast = _ast_call_positions(sources[unit], modules[unit], calls_per_stmt, unit,
                                    [raw_of[id(h.node)] for _, h in unit_hits if id(h.node) in raw_of])
@@ -258,7 +251,7 @@ def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kin
             if pos is None:
                 slow[stmt].append(hit)
             else:
-                rows.append([unit if kind == "ipynb" else None, pos[0], pos[1], hit.category, hit.api, hit.detail])
+                sites.append(Site(unit if kind == "ipynb" else None, pos[0], pos[1], hit.category, hit.api, hit.detail))
         if slow:
             module = modules[unit]
             starts = _statement_offsets(module)
@@ -268,10 +261,10 @@ def _place(hits: list[tuple[int, int, Hit]], modules: dict[int, cst.Module], kin
                 for hit in stmt_hits:
                     p = positions.get(hit.node)
                     line = starts[stmt] + (p.start.line if p else 1)
-                    rows.append([unit if kind == "ipynb" else None, line, p.start.column if p else 0,
-                                 hit.category, hit.api, hit.detail])
-    rows.sort(key=lambda r: (-1 if r[0] is None else r[0], r[1], r[2], r[3], r[4], r[5]))
-    return rows
+                    sites.append(Site(unit if kind == "ipynb" else None, line, p.start.column if p else 0,
+                                      hit.category, hit.api, hit.detail))
+    sites.sort(key=lambda s: s.order)
+    return tuple(sites)
 
 
 def _ast_dotted(node: ast.AST) -> tuple[str, ...] | None:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from miners.analyze import analyze
+from miners.scan.analyze import analyze
+from miners.scan.records import FileResult
 
 Task = tuple[Any, str, bytes]  # (task id, kind, content)
 
@@ -60,10 +61,10 @@ class _Worker:
     started: float = 0.0  # when the first queued batch started
 
 
-def failure_result(kind: str, data: bytes, reason: str) -> dict[str, Any]:
-    return {"kind": kind, "status": "parse_error", "reason": reason, "bytes": len(data),
-            "lines": data.count(b"\n"), "code_cells": None, "parser": "libcst",
-            "frameworks": [], "sites": []}
+def failure_result(kind: str, data: bytes, reason: str) -> FileResult:
+    """The result of a file whose parser process crashed or timed out: ``parse_error``, its
+    lines counted as newline bytes."""
+    return FileResult(kind, "parse_error", reason, len(data), data.count(b"\n"), None, "libcst")
 
 
 class ParserPool:
@@ -112,7 +113,7 @@ class ParserPool:
         worker.conn.close()
         self._workers[self._workers.index(worker)] = self._spawn()
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, FileResult]]:
         source = iter(tasks)
         exhausted = False
         retry: deque[list[Task]] = deque()
@@ -171,21 +172,22 @@ class ParserPool:
                     w.process.join(timeout=10)  # the exit code is known only once it is reaped
                     code = w.process.exitcode
                     later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry, _describe_exit(code))
+                    self._replace_and_isolate(w, batch, retry)
                     retry.extend(later)  # batches queued behind the failing one were not run
                     yield from self._give_up(batch, _describe_exit(code), "crash")
                 elif now - w.started > self.timeout * len(batch):
                     later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry, "timeout")
+                    self._replace_and_isolate(w, batch, retry)
                     retry.extend(later)
                     yield from self._give_up(batch, f"parser did not finish within {self.timeout:g} s", "timeout")
 
-    def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]], why: str) -> None:
+    def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]]) -> None:
+        """Replace a crashed or stalled worker; every file of a batch of several is retried alone."""
         self._replace(worker)
         if len(batch) > 1:
             retry.extend([task] for task in batch)
 
-    def _give_up(self, batch: list[Task], reason: str, what: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    def _give_up(self, batch: list[Task], reason: str, what: str) -> Iterator[tuple[Any, FileResult]]:
         if len(batch) == 1:
             tid, kind, data = batch[0]
             if what == "crash":
@@ -200,7 +202,7 @@ def _preload() -> None:
     import nbformat  # noqa: F401
     from nbformat import converter, reader  # noqa: F401
 
-    from miners.ipython import _transformer
+    from miners.scan.ipython import _transformer
 
     _transformer()
 

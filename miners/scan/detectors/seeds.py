@@ -44,13 +44,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from miners.detectors.base import (
+from miners.scan.detail import detail
+from miners.scan.detectors.base import (
     NOT_LITERAL,
     AssignSite,
     CallSite,
     Example,
     Hit,
-    detail,
     literal,
     value_text,
 )

@@ -27,7 +27,12 @@ Each column of ``repo_features.csv`` is defined here (and rendered into the code
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from miners.scan.detail import parse_detail
+from miners.scan.records import ScannedFile
+from miners.schema.ids import full_name
 
 COVERAGE_FRAMEWORKS = ("jax", "numpy", "random", "sklearn", "tensorflow", "torch")
 FEATURE_COLUMNS = [
@@ -43,27 +48,13 @@ FEATURE_COLUMNS = [
 _SEED_KEY = re.compile(r"seed|random_state", re.IGNORECASE)
 
 
-def parse_detail(detail: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in detail.split(";"):
-        if "=" in part:
-            k, v = part.split("=", 1)
-            out[k] = v
-    return out
-
-
-def full_name(repo_id: str) -> str:
-    """``owner__name`` -> ``owner/name``; other ids are returned unchanged."""
-    return repo_id.replace("__", "/", 1) if "__" in repo_id else repo_id
-
-
-def repo_features(repo: str, files: list[dict[str, Any]], sites: list[dict[str, Any]]) -> dict[str, Any]:
+def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
+    """One row of ``repo_features.csv`` (column -> value) from a repository's scanned files."""
     status_count = {s: 0 for s in ("parsed", "parse_error", "unreadable", "skipped")}
     used: set[str] = set()
     for f in files:
-        status_count[f["status"]] = status_count.get(f["status"], 0) + 1
-        if f.get("frameworks"):
-            used.update(f["frameworks"].split(";") if isinstance(f["frameworks"], str) else f["frameworks"])
+        status_count[f.status] = status_count.get(f.status, 0) + 1
+        used.update(f.frameworks)
     kinds: dict[str, set[str]] = {}
     flavors: set[str] = set()
     names: set[str] = set()
@@ -72,15 +63,15 @@ def repo_features(repo: str, files: list[dict[str, Any]], sites: list[dict[str, 
     counts = {"tracking": 0, "seed": 0, "registry": 0}
     seed_logged = False
     stages = aliases = registers = client = False
-    for s in sites:
-        cat = s["category"]
+    for path, s in ((f.path, s) for f in files for s in f.sites):
+        cat = s.category
         counts[cat] += 1
-        d = parse_detail(s["detail"])
+        d = parse_detail(s.detail)
         if cat in ("tracking", "registry"):
-            mlflow_files[s["path"]] = "ipynb" if s["path"].endswith(".ipynb") else "py"
+            mlflow_files[path] = "ipynb" if path.endswith(".ipynb") else "py"
         if cat == "tracking":
             kind = d.get("kind", "other")
-            kinds.setdefault(kind, set()).add(s["api"])
+            kinds.setdefault(kind, set()).add(s.api)
             if kind == "autolog":
                 flavors.add(d.get("flavor", "generic"))
             if kind == "client":
@@ -116,13 +107,13 @@ def repo_features(repo: str, files: list[dict[str, Any]], sites: list[dict[str, 
     return {
         "repo": repo,
         "full_name": full_name(repo),
-        "files_py": sum(1 for f in files if f["kind"] == "py"),
-        "files_ipynb": sum(1 for f in files if f["kind"] == "ipynb"),
+        "files_py": sum(1 for f in files if f.kind == "py"),
+        "files_ipynb": sum(1 for f in files if f.kind == "ipynb"),
         "files_parsed": status_count["parsed"],
         "files_parse_error": status_count["parse_error"],
         "files_unreadable": status_count["unreadable"],
         "files_skipped": status_count["skipped"],
-        "lines_parsed": sum(int(f["lines"] or 0) for f in files if f["status"] == "parsed"),
+        "lines_parsed": sum(f.lines or 0 for f in files if f.status == "parsed"),
         "tracking_sites": counts["tracking"],
         "seed_sites": counts["seed"],
         "registry_sites": counts["registry"],

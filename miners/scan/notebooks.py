@@ -13,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from miners.ipython import cell_to_python
+from miners.scan.ipython import cell_to_python
 
 logging.getLogger("nbformat").setLevel(logging.ERROR)
 

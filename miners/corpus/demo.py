@@ -1,9 +1,10 @@
 """Serve the bundled sample corpus as git repositories, so ``make demo`` runs the real
 pipeline (frame -> sample -> clone -> scan -> results) offline.
 
-Each project folder ``owner__name`` of ``study/sample-corpus`` becomes a bare repository
-``OUT/mirrors/owner+name.git`` with one commit of fixed author and date (so its SHA, and
-everything mined from it, is the same on every machine), and ``OUT/frame.csv`` lists them.
+Each project folder ``owner__name`` of ``study/sample-corpus`` (a repository id,
+:mod:`miners.schema.ids`) becomes a bare repository ``OUT/mirrors/owner+name.git`` with one
+commit of fixed author and date (so its SHA, and everything mined from it, is the same on every
+machine), and ``OUT/frame.csv`` lists them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from miners.clone import git_env
+from miners.corpus.clone import git_env
+from miners.schema.ids import SEPARATOR, full_name
 
 FIXED_DATE = "2026-01-01T00:00:00+00:00"
 
@@ -29,9 +31,9 @@ def build(sample: Path, out: Path) -> Path:
                        "GIT_COMMITTER_NAME": "mlflow-mining demo", "GIT_COMMITTER_EMAIL": "demo@example.org",
                        "GIT_AUTHOR_DATE": FIXED_DATE, "GIT_COMMITTER_DATE": FIXED_DATE}
     for project in sorted(p for p in Path(sample).iterdir() if p.is_dir()):
-        if "__" not in project.name:
+        if SEPARATOR not in project.name:
             continue
-        owner, name = project.name.split("__", 1)
+        owner, name = full_name(project.name).split("/", 1)
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / "w"
             shutil.copytree(project, work)

@@ -1,7 +1,8 @@
 """Per-file result cache keyed by content hash and miner version.
 
 The key is ``sha256(content) + kind + MINER_VERSION``; ``MINER_VERSION`` includes a digest of
-the miner's own source, so a changed detector never serves a stale result. A second table
+the source of the mined rooms (:data:`miners.MINED_BY`, the scan room among them), so a changed
+detector never serves a stale result. A second table
 remembers each file's content hash with its stat signature (size, modification time in
 nanoseconds, inode, device), the way git's index does: a file whose signature is unchanged
 is not read again on a rescan. The cache is one SQLite file; only the scanning parent
@@ -17,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
+from miners.scan.records import FileResult
 
 
 class ResultCache:
     def __init__(self, directory: Path | None) -> None:
         self._db: sqlite3.Connection | None = None
         self.hits = 0
-        self.misses = 0
         if directory is not None:
             directory = Path(directory)
             directory.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ class ResultCache:
     def key(digest: str, kind: str) -> str:
         return f"{digest}:{kind}:{MINER_VERSION}"
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> FileResult | None:
         if self._db is None:
             return None
         try:
@@ -66,10 +67,9 @@ class ResultCache:
         except sqlite3.OperationalError:  # the cache only saves work: trouble with it is a miss
             row = None
         if row is None:
-            self.misses += 1
             return None
         self.hits += 1
-        return json.loads(row[0])
+        return FileResult.from_json(json.loads(row[0]))
 
     @staticmethod
     def signature(st: Any) -> str:
@@ -105,10 +105,10 @@ class ResultCache:
                 self._db.execute("INSERT OR REPLACE INTO listings (repo, sig, paths) VALUES (?, ?, ?)",
                                  (repo, sig, json.dumps(paths)))
 
-    def put(self, key: str, result: dict[str, Any]) -> None:
+    def put(self, key: str, result: FileResult) -> None:
         if self._db is None:
             return
-        self._pending.append((key, json.dumps(result, separators=(",", ":"))))
+        self._pending.append((key, json.dumps(result.to_json(), separators=(",", ":"))))
         if len(self._pending) >= 500:
             self.flush()
 

@@ -1,11 +1,11 @@
 """``python -m miners clone``: clone many repositories, one status row each.
 
 ``clone_status.csv`` columns: ``repo`` (``owner/name``), ``status`` (``cloned``, ``reused``,
-``not_found``, ``timeout``, ``too_large``, ``error``), ``reason``, ``sha``, ``commit_date``,
+``not_found``, ``timeout``, ``error``), ``reason``, ``sha``, ``commit_date``,
 ``default_branch``, ``files_tracked``, ``files_fetched``, ``files_not_read`` (tracked files the
 miners do not read, not fetched), ``files_missing`` (files the miners read that the remote could
 not serve), ``missing_paths`` (``;``-separated, first 20), ``branches``, ``tags`` (counts),
-``seconds``. Clones go to ``OUT/<owner>__<name>``.
+``seconds``. Clones go to ``OUT/<owner>__<name>`` (:func:`miners.schema.ids.repo_id`).
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from miners.clone import CloneResult, clone_repo
+from miners.corpus.clone import CloneResult, clone_repo
 from miners.csvio import write_csv
+from miners.schema.ids import repo_id
 
 STATUS_COLUMNS = ["repo", "status", "reason", "sha", "commit_date", "default_branch", "files_tracked",
                   "files_fetched", "files_not_read", "files_missing", "missing_paths", "branches", "tags",
                   "seconds"]
 DEFAULT_URL = "https://github.com/{owner}/{name}.git"
-
-
-def clone_dir_name(full_name: str) -> str:
-    return full_name.replace("/", "__", 1)
 
 
 def url_for(template: str, full_name: str) -> str:
@@ -53,7 +50,7 @@ def clone_many(repos: Sequence[tuple[str, str | None]], out: Path, url_template:
         full_name, sha = item
         if "/" not in full_name:
             return CloneResult(full_name, "error", "repository name is not owner/name")
-        return clone_repo(full_name, url_for(url_template, full_name), out / clone_dir_name(full_name), sha, timeout)
+        return clone_repo(full_name, url_for(url_template, full_name), out / repo_id(full_name), sha, timeout)
 
     results: list[CloneResult] = []
     with ThreadPoolExecutor(max_workers=jobs) as pool, tqdm(total=len(repos), unit="repo", desc="clone",

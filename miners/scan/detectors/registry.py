@@ -33,7 +33,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from miners.detectors.base import CallSite, Example, Hit, StringSite, detail, literal
+from miners.scan.detail import detail
+from miners.scan.detectors.base import CallSite, Example, Hit, StringSite, literal
 
 CATEGORY = "registry"
 CLIENT = "mlflow.tracking.MlflowClient"

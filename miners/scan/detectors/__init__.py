@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from miners.detectors import registry, seeds, tracking
+from miners.scan.detectors import registry, seeds, tracking
 
 FAMILIES: tuple[ModuleType, ...] = (tracking, seeds, registry)
 

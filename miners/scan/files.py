@@ -154,7 +154,7 @@ def _venv_folders(repo: Path, paths: list[str]) -> set[str]:
 def _unavailable_blobs(repo: Path) -> set[str]:
     """Paths the clone stage could not fetch (``.git/mining-missing.txt``, else its manifest),
     if it cloned ``repo``."""
-    from miners.clone import MISSING, read_manifest
+    from miners.corpus.clone import MISSING, read_manifest
 
     try:
         return set((repo / ".git" / MISSING).read_text().splitlines())

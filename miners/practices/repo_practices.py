@@ -14,7 +14,7 @@ git refs as the clone stage recorded them, and the scanner's call sites):
   ``mlruns_runs``, ``mlruns_params``, ``mlruns_metrics`` counted from MLflow's documented
   file-store layout (``<experiment>/meta.yaml``, ``<experiment>/<run>/params/<key>``,
   ``metrics/<key>``); a store that does not follow it is a reason in ``mlruns_status``.
-* Environment (:mod:`miners.envspec`): which files declare it, ``MLproject`` entry points,
+* Environment (:mod:`miners.practices.envspec`): which files declare it, ``MLproject`` entry points,
   parameters and environment kind, declared and exactly pinned dependencies, how mlflow is
   pinned, lock files, Dockerfile; malformed files are reasons in ``env_errors``.
 * Branches and tags (all refs of the remote, recorded at clone time): counts, tags that look
@@ -56,9 +56,9 @@ from typing import Any
 
 import yaml
 
-from miners import envspec
-from miners.clone import read_manifest
-from miners.features import full_name
+from miners.corpus.clone import read_manifest
+from miners.practices import envspec
+from miners.schema.ids import full_name
 
 DATA_EXTENSIONS = frozenset({
     ".csv", ".tsv", ".parquet", ".feather", ".arrow", ".xlsx", ".xls", ".jsonl", ".npy", ".npz",
@@ -218,15 +218,13 @@ def _ci(repo: Path, paths: list[str]) -> dict[str, Any]:
     }
 
 
-def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = None,
-                   sites: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = None) -> dict[str, Any]:
     """One row of ``repo_practices.csv`` (see the module docstring)."""
     repo = Path(repo)
     paths = _tracked(repo)
     manifest = read_manifest(repo) or {}
     sizes = {p: s for p, s in manifest.get("sizes", [])}
     features = features or {}
-    sites = sites or []
     lower = [p.lower() for p in paths]
     row: dict[str, Any] = {"repo": repo_id, "full_name": full_name(repo_id),
                            "default_branch": manifest.get("default_branch", ""), "files_tracked": len(paths)}
@@ -324,5 +322,4 @@ def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = N
                 if row["monitoring"] or row["ci_scheduled"]:
                     level = 4
     row["maturity"] = level
-    del sites
     return row

@@ -7,10 +7,10 @@ binding of a name is collected without regard to control flow or function scope:
   ``from a.b import c as d`` binds ``d`` to ``a.b.c``; relative imports (``from . import x``)
   are the project's own and bind nothing resolvable;
 * ``from m import *`` makes a bare name ``n`` resolve to ``m.n`` when a detector knows
-  ``m.n`` (:data:`miners.detectors.STAR_EXPORTS`);
+  ``m.n`` (:data:`miners.scan.detectors.STAR_EXPORTS`);
 * an assignment ``t = e`` (``t`` a name or attribute chain such as ``self.client``) binds
   ``t`` to what ``e`` resolves to, when ``e`` is a dotted name or a call of one; a call of a
-  known class (:data:`miners.detectors.CONSTRUCTORS`, e.g. ``MlflowClient``), or of any
+  known class (:data:`miners.scan.detectors.CONSTRUCTORS`, e.g. ``MlflowClient``), or of any
   CapWords name inside ``mlflow`` (a class), gives an instance of it, so ``t.method`` resolves
   to ``Class.method``; the result of calling anything else resolves to nothing;
 * a module-level ``def n`` or ``class n`` makes ``n`` the project's own: it is never resolved
@@ -19,7 +19,7 @@ binding of a name is collected without regard to control flow or function scope:
 
 A dotted expression ``a.b.c`` resolves through its longest bound prefix. Names that are
 never bound (builtins, parameters, locals) resolve to nothing. Qualified names are
-canonicalised (:data:`miners.detectors.ALIASES`). This is what libcst's
+canonicalised (:data:`miners.scan.detectors.ALIASES`). This is what libcst's
 ``QualifiedNameProvider`` computes for imports, plus instance tracking, at a fraction of the
 cost; ``make bench`` measures the agreement of the two on real code.
 """
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from miners.detectors import ALIASES, CONSTRUCTORS, STAR_EXPORTS
+from miners.scan.detectors import ALIASES, CONSTRUCTORS, STAR_EXPORTS
 
 CALL = "()"
 _ALIAS_KEYS = sorted(ALIASES, key=len, reverse=True)

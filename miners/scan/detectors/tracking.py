@@ -26,8 +26,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from miners.detectors import registry
-from miners.detectors.base import CallSite, Example, Hit, detail, literal
+from miners.scan.detail import detail
+from miners.scan.detectors import registry
+from miners.scan.detectors.base import CallSite, Example, Hit, literal
 
 CATEGORY = "tracking"
 CLIENT = "mlflow.tracking.MlflowClient"

@@ -55,7 +55,7 @@ def is_read_by_miners(path: str) -> bool:
 @dataclass
 class CloneResult:
     full_name: str
-    status: str  # cloned, reused, not_found, timeout, too_large, error
+    status: str  # cloned, reused, not_found, timeout, error
     reason: str = ""
     sha: str = ""
     commit_date: str = ""
