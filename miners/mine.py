@@ -40,15 +40,14 @@ from miners.scan.files import Limits
 from miners.scan.records import RepoScan
 from miners.scan.scanner import scan_repo
 from miners.scan.tables import write_tables
+from miners.schema import get, names
 from miners.schema.ids import repo_id
 
 log = logging.getLogger("miners.mine")
 
-SELECTION_COLUMNS = [
-    "sample_rank", "sampled", "exclusion", "sha", "commit_date", "clone_status", "clone_reason",
-    "files_missing", "branches", "tags", "cluster", "cluster_size", "selected", "scanned",
-]
-FUNNEL_COLUMNS = ["step", "stage", "repositories", "dropped", "drop_reasons"]
+#: The corpus columns the mine stage adds after discovery's and the frame's own.
+SELECTION_COLUMNS = get("corpus").around_extra()[1]
+FUNNEL_COLUMNS = names("funnel")
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from miners.corpus.clone import CloneResult, clone_repo
 from miners.csvio import write_csv
+from miners.schema import names
 from miners.schema.ids import repo_id
 
-STATUS_COLUMNS = ["repo", "status", "reason", "sha", "commit_date", "default_branch", "files_tracked",
-                  "files_fetched", "files_not_read", "files_missing", "missing_paths", "branches", "tags",
-                  "seconds"]
+#: clone_status.csv's columns, and the clone's wall-clock seconds (the stand-alone clone command
+#: reports them; the published table leaves them out).
+STATUS_COLUMNS = [*names("clone_status"), "seconds"]
 DEFAULT_URL = "https://github.com/{owner}/{name}.git"
 
 

@@ -25,13 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from miners.csvio import write_csv
+from miners.schema import get
 
 SEARCH_CAP = 1000
-CORPUS_COLUMNS = [
-    "full_name", "html_url", "clone_url", "default_branch", "stars", "forks", "watchers",
-    "open_issues", "size_kb", "language", "license", "topics", "created_at", "pushed_at",
-    "archived", "fork", "query", "discovered_at",
-]
+#: The corpus columns discovery writes (the frame's own columns and the selection follow).
+CORPUS_COLUMNS = get("corpus").around_extra()[0]
 
 
 def _client(api_url: str, seconds_between_requests: float, retry_wait: float = 60.0):

@@ -58,7 +58,9 @@ import yaml
 
 from miners.corpus.clone import read_manifest
 from miners.practices import envspec
+from miners.schema import names
 from miners.schema.ids import full_name
+from miners.schema.vocab import PINNED_SHARE
 
 DATA_EXTENSIONS = frozenset({
     ".csv", ".tsv", ".parquet", ".feather", ".arrow", ".xlsx", ".xls", ".jsonl", ".npy", ".npz",
@@ -72,18 +74,7 @@ SEMVER_TAG = re.compile(r"^v?\d+(\.\d+){0,2}([-+][\w.]+)?$", re.IGNORECASE)
 VERSIONED_NAME = re.compile(r"(^|[-_./ ])v?\d+(\.\d+)+($|[-_ ])|(^|[-_./ ])v\d+($|[-_ ])", re.IGNORECASE)
 LOCK_FILES = ("poetry.lock", "uv.lock", "pipfile.lock", "conda-lock.yml", "requirements.lock")
 
-PRACTICE_COLUMNS = [
-    "repo", "full_name", "default_branch", "files_tracked",
-    "dvc_dir", "dvc_files", "dvc_pipeline", "dvc_lock", "dvc_api_files", "lfs_patterns", "mlflow_datasets",
-    "data_files", "data_bytes", "data_extensions", "model_files", "model_bytes", "model_extensions",
-    "mlruns_dirs", "mlruns_experiments", "mlruns_runs", "mlruns_params", "mlruns_metrics", "mlruns_status",
-    "env_files", "mlproject", "mlproject_entry_points", "mlproject_parameters", "mlproject_env",
-    "deps_declared", "deps_pinned", "pinned_share", "mlflow_pin", "mlflow_spec", "lock_files", "dockerfile",
-    "env_errors", "branches", "tags", "semver_tags", "branch_families", "registered_model_names",
-    "versioned_model_names", "uses_stages", "uses_aliases", "ci_systems", "ci_runs_tests", "ci_runs_training",
-    "ci_uses_mlflow", "ci_scheduled", "tests_present", "serving", "monitoring", "traceability",
-    "traceability_points", "maturity",
-]
+PRACTICE_COLUMNS = names("repo_practices")
 
 
 def _tracked(repo: Path) -> list[str]:
@@ -307,7 +298,7 @@ def repo_practices(repo_id: str, repo: Path, features: dict[str, Any] | None = N
         "metrics": flag("logs_metrics") or flag("uses_autolog"),
         "model": flag("logs_models") or flag("registers_models"),
         "environment": bool(row["lock_files"]) or row["dockerfile"] or bool(row["mlproject_env"])
-        or (spec.declared > 0 and spec.pinned / spec.declared >= 0.8),
+        or (spec.declared > 0 and spec.pinned / spec.declared >= PINNED_SHARE),
         "randomness": features.get("seed_coverage") in ("complete", "no_random_framework"),
     }
     row["traceability"] = sum(points.values())

@@ -32,19 +32,11 @@ from typing import Any
 
 from miners.scan.detail import parse_detail
 from miners.scan.records import ScannedFile
+from miners.schema import names
 from miners.schema.ids import full_name
+from miners.schema.vocab import FRAMEWORKS
 
-COVERAGE_FRAMEWORKS = ("jax", "numpy", "random", "sklearn", "tensorflow", "torch")
-FEATURE_COLUMNS = [
-    "repo", "full_name", "files_py", "files_ipynb", "files_parsed", "files_parse_error",
-    "files_unreadable", "files_skipped", "lines_parsed", "tracking_sites", "seed_sites",
-    "registry_sites", "uses_mlflow", "logs_params", "logs_metrics", "logs_artifacts",
-    "logs_models", "logs_tags", "logs_datasets", "uses_autolog", "autolog_flavors",
-    "uses_client", "uses_registry", "registers_models", "uses_stages", "uses_aliases",
-    "registered_model_names", "sets_seed", "frameworks_used", "frameworks_seeded",
-    "seed_coverage", "seed_logged_as_param", "mlflow_files_py", "mlflow_files_ipynb",
-    "notebook_share",
-]
+FEATURE_COLUMNS = names("repo_features")
 _SEED_KEY = re.compile(r"seed|random_state", re.IGNORECASE)
 
 
@@ -93,7 +85,7 @@ def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
             if fw:
                 seeded.add(fw)
             seeded.update(x for x in d.get("covers", "").split(",") if x)
-    relevant = used & set(COVERAGE_FRAMEWORKS)
+    relevant = used & set(FRAMEWORKS)
     if not relevant:
         coverage = "no_random_framework"
     elif relevant <= seeded:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from miners.csvio import format_value
+from miners.schema import names
 
-SITE_COLUMNS = ["repo", "path", "cell", "line", "col", "category", "api", "detail"]
-FILE_COLUMNS = ["repo", "path", "kind", "status", "reason", "lines", "bytes", "code_cells",
-                "parser", "sha256", "frameworks"]
+SITE_COLUMNS = names("call_sites")
+FILE_COLUMNS = names("files")
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,15 @@ class Table:
         """The columns every published file of this table has."""
         return [c for c, col in self.columns.items() if not col.optional and not self._extra(c)]
 
+    def around_extra(self) -> tuple[list[str], list[str]]:
+        """The declared columns before and after the ``extra_prefix`` family (whose members a
+        producer writes between them, as the input has them)."""
+        names = self.names
+        extra = [i for i, c in enumerate(names) if self._extra(c)]
+        if not extra:
+            return names, []
+        return names[:extra[0]], names[extra[-1] + 1:]
+
     def _extra(self, name: str) -> bool:
         return bool(self.extra_prefix) and name.startswith(self.extra_prefix)
 
