@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import re
 import shutil
@@ -165,11 +164,11 @@ def split_list(value: object) -> list[str]:
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson score 95% interval of the proportion k/n (:func:`analysis.stats.wilson`, scipy);
-    (nan, nan) when n is 0."""
-    from analysis.stats import wilson as interval
+    """Wilson score 95% interval of the proportion k/n (:func:`analysis.inference.wilson`,
+    scipy); (nan, nan) when n is 0."""
+    from analysis.inference import wilson_or_nan
 
-    return interval(k, n) or (math.nan, math.nan)
+    return wilson_or_nan(k, n)
 
 
 def no_data_figure(text: str, height: float = 1.4) -> Figure:
