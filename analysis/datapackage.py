@@ -45,14 +45,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.stages import TABLE_MODULES
 from miners.csvio import atomic_write_bytes
 from miners.rerun.conditions import CONDITIONS as _CONDITIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILE = "datapackage.json"
 TABLES_DIR = "tables"
-TABLE_MODULES = ("analysis.rq1", "analysis.rq2", "analysis.rq3", "analysis.rq4", "analysis.sensitivity",
-                 "analysis.rq5", "analysis.validation")
 TYPES = ("integer", "number", "boolean", "string", "date", "datetime")
 TRUE, FALSE = "true", "false"
 

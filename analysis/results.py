@@ -28,7 +28,7 @@ TABLES_DIR = "tables"
 
 #: Which stage writes a table (by the start of its name) and how to run it.
 _WRITERS = (
-    (f"{TABLES_DIR}/", "the analysis stage: run `make analysis`"),
+    (f"{TABLES_DIR}/", "the analysis stage: run `make analysis` (python -m analysis all)"),
     ("rerun", "the rerun stage: run `make rerun`"),
     ("variance", "the rerun stage: run `make rerun`"),
     ("", "the mining stage: run `make mine`, or give the results folder"),
@@ -59,10 +59,9 @@ def check_header(name: str, header: Sequence[str], path: Path, columns: Sequence
     if missing:
         raise ResultsError(f"{path} lacks the column(s) {', '.join(missing)}")
     if name.startswith(f"{TABLES_DIR}/"):
-        from analysis.datapackage import table_docs
+        from analysis.stages import documented_columns
 
-        doc = table_docs().get(name.removeprefix(f"{TABLES_DIR}/"))
-        documented = list(doc["fields"]) if doc else None
+        documented = documented_columns(name.removeprefix(f"{TABLES_DIR}/"))
         if documented is not None and list(header) != documented:
             raise ResultsError(f"{path}: columns {', '.join(header)} differ from the documented "
                                f"{', '.join(documented)}: it was written by another version of "
