@@ -10,7 +10,8 @@ LaTeX: prevalence measures (:class:`Measure`) and hypothesis tests (:class:`Test
   macros ``RQ<n>Test<Key>N``, ``Stat``, ``P``, ``Q``, ``Effect``, ``EffectCI``, ``Counts``.
 
 The CSV tables of RQ1-RQ4 write shares, intervals and statistics with 4 decimals and p-values
-with 6 significant digits (:data:`CSV_FORMAT`).
+with 6 significant digits (:data:`CSV_FORMAT`); a table a figure draws is written exactly
+(:data:`FIGURE_FORMAT`), so the figure draws the very floats the analysis computed.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ CSV_FORMAT = CsvFormat(columns={
                      "statistic", "effect", "effect_ci_low", "effect_ci_high", "min_expected"),
                     _FOUR),
     "p": _P, "q_bh": _P})
+#: Tables a figure draws (``FIGURE_TABLES`` of a research question): every float exact.
+FIGURE_FORMAT = CsvFormat()
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ def repo_table(data: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df["neither_stages_nor_aliases"] = reg & ~stg & ~ali
     when = pd.to_datetime(df["commit_date"].replace("", None), utc=True, errors="coerce",
                           format="ISO8601")
+    df["commit_time"] = when
     df["commit_year"] = when.dt.year
     cutoff = pd.Timestamp(STAGES_DEPRECATED, tz="UTC")
     df["has_date"] = when.notna()

@@ -4,7 +4,7 @@ frameworks, how completely, and whether the seed is logged as an MLflow param.
 Measures (over the analysed repositories, :mod:`analysis.repo_table`): any seed row, an
 explicit seeding call, keywords only, a determinism switch; *seed coverage* (complete, partial,
 none) over the users of a random framework; per framework, its users and the share seeding it;
-the literal seed values. Tests: seeding and complete coverage, notebook-only vs script-only, and
+the literal seed values; the distribution of seed coverage (figure 03). Tests: seeding and complete coverage, notebook-only vs script-only, and
 complete coverage with vs without an explicit seeding call (Fisher). Tables:
 :data:`TABLE_DOCS`. Macros: ``RQTwo...``.
 """
@@ -59,6 +59,12 @@ MEASURES = [
             "MLflow param, among seeders"),
 ]
 
+#: The values of seed_coverage, in the order figure 03 draws them.
+COVERAGE_LEVELS = (*SEED_COVERAGE, "no_random_framework")
+
+#: Tables the figures draw (written exactly).
+FIGURE_TABLES = ("rq2_coverage",)
+
 TABLE_DOCS: dict[str, dict[str, Any]] = {
     "rq2_seeds": {"description": "RQ2: seed setting, its kind, seed coverage of the random "
                   "frameworks used, and whether the seed is logged as an MLflow param.",
@@ -84,6 +90,18 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                                          "literal integer seed"}},
     "rq2_tests": {"description": "RQ2 hypothesis tests (two-sided, alpha 0.05; q = "
                   "Benjamini-Hochberg over all RQ1-RQ4 tests).", "fields": TEST_FIELDS},
+    "rq2_coverage": {
+        "description": "RQ2: seed coverage of the analysed repositories (seed_coverage: "
+                       "complete, partial, none, no_random_framework, then any other value), "
+                       "written exactly (figure 03).",
+        "fields": {
+            "coverage": {"type": "string", "description": "value of seed_coverage"},
+            "repositories": {"type": "integer", "description": "analysed repositories with it"},
+            "analysed": {"type": "integer", "description": "analysed repositories"},
+            "share": {"type": "number", "description": "repositories / analysed, share 0-1 "
+                      "(empty when no repository is analysed)"},
+        },
+    },
 }
 
 LABELS = [("SetsSeed", "Any seed"), ("ExplicitSeed", "Explicit seeding call"),
@@ -119,7 +137,8 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     """The RQ2 tables (but its tests'), and their macros."""
     return {"rq2_seeds": prevalence_table(df, MEASURES, macros),
             "rq2_frameworks": frameworks(df, macros),
-            "rq2_seed_values": seed_values(data["call_sites"], df, macros)}
+            "rq2_seed_values": seed_values(data["call_sites"], df, macros),
+            "rq2_coverage": coverage(df)}
 
 
 def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
@@ -179,6 +198,20 @@ def seed_values(sites: pd.DataFrame, df: pd.DataFrame, macros: Macros) -> pd.Dat
     macros.prevalence("RQTwoTopSeedRepos", kr, total_repos, share(kr, total_repos),
                       *wilson_or_nan(kr, total_repos))
     return table.reset_index(drop=True)
+
+
+def coverage(df: pd.DataFrame) -> pd.DataFrame:
+    """Analysed repositories per value of ``seed_coverage``: :data:`COVERAGE_LEVELS`, then any
+    other value that occurs, sorted."""
+    values = df.loc[df["mlflow"], "seed_coverage"]
+    analysed = len(values)
+    levels = [*COVERAGE_LEVELS, *sorted(set(values) - set(COVERAGE_LEVELS))]
+    rows = []
+    for lvl in levels:
+        k = int((values == lvl).sum())
+        rows.append({"coverage": lvl, "repositories": k, "analysed": analysed,
+                     "share": share(k, analysed)})
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq2_coverage"]["fields"]))
 
 
 def frameworks_tex(table: pd.DataFrame) -> str:

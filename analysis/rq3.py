@@ -5,7 +5,7 @@ pinned commit; version information in registered model names and git tags.
 Measures (over the analysed repositories or, for stages and aliases, their registry users;
 :mod:`analysis.repo_table`): registry use, registering, stages, aliases and their combinations,
 stage use after the deprecation, versioned names, semantic-version tags; registry use per
-project kind and per year of the pinned commit. Tests: stages and aliases
+project kind, per year and per half-year of the pinned commit (figure 04). Tests: stages and aliases
 after vs before the deprecation (Fisher), registering by project kind (chi-square). Tables:
 :data:`TABLE_DOCS`. Macros: ``RQThree...``.
 """
@@ -62,6 +62,12 @@ MEASURES = [
     Measure(RQ, "TagsMixed", "tags_mixed", "tagged", "semantic-version and free-form tags"),
 ]
 
+#: What figure 04 counts per half-year (columns of repo_features).
+HALF_YEAR_COLUMNS = ("registers_models", "uses_stages", "uses_aliases")
+
+#: Tables the figures draw (written exactly).
+FIGURE_TABLES = ("rq3_by_half_year",)
+
 TABLE_DOCS: dict[str, dict[str, Any]] = {
     "rq3_registry": {"description": "RQ3: model-registry use, stages vs aliases, use of stages "
                      "after their deprecation, version information in registered model names "
@@ -89,6 +95,20 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                "alias_users": "registry users using aliases",
                                "alias_share": "alias_users / registry_users"}},
     "rq3_tests": {"description": "RQ3 hypothesis tests.", "fields": TEST_FIELDS},
+    "rq3_by_half_year": {
+        "description": "RQ3: analysed repositories with a pinned commit date, per half-year of "
+                       "that date (UTC), and how many of them register models, use registry "
+                       "stages and use aliases (figure 04).",
+        "fields": {
+            "half_year": {"type": "date", "description": "first day of the half-year "
+                          "(January 1 or July 1)"},
+            "repositories": {"type": "integer", "description": "analysed repositories whose "
+                             "pinned commit falls in the half-year"},
+            "registers_models": {"type": "integer", "description": "of them registering models"},
+            "uses_stages": {"type": "integer", "description": "of them using registry stages"},
+            "uses_aliases": {"type": "integer", "description": "of them using registry aliases"},
+        },
+    },
 }
 
 LABELS = [("Registry", "Uses the registry"), ("Registers", "Registers models"),
@@ -126,7 +146,8 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     """The RQ3 tables (but its tests'), and their macros."""
     return {"rq3_registry": prevalence_table(df, MEASURES, macros),
             "rq3_by_kind": by_kind(df, macros),
-            "rq3_by_year": by_year(df)}
+            "rq3_by_year": by_year(df),
+            "rq3_by_half_year": by_half_year(df)}
 
 
 def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
@@ -176,3 +197,16 @@ def by_year(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["year", "repositories", "registry_users", "registry_share",
                                        "stage_users", "stage_share", "alias_users", "alias_share"])
 
+
+def by_half_year(df: pd.DataFrame) -> pd.DataFrame:
+    """Dated analysed repositories per half-year of the pinned commit (UTC), with the counts of
+    :data:`HALF_YEAR_COLUMNS`; half-years without a repository are left out."""
+    dated = df[df["mlflow"] & df["has_date"]]
+    half = pd.Series([f"{t.year:04d}-{'01' if t.month <= 6 else '07'}-01"
+                      for t in dated["commit_time"]], index=dated.index, dtype=object)
+    rows = []
+    for start in sorted(set(half)):
+        in_half = dated[half == start]
+        rows.append({"half_year": start, "repositories": len(in_half),
+                     **{c: int(as_bool(in_half[c]).sum()) for c in HALF_YEAR_COLUMNS}})
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq3_by_half_year"]["fields"]))

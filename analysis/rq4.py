@@ -4,7 +4,8 @@
 Measures (over the analysed repositories with a ``repo_practices`` row, :mod:`analysis.repo_table`;
 definitions of the practices, the traceability score 0-7 and the maturity level 0-4 in the
 codebook): the prevalence of each practice and traceability point; the distributions of the
-score and the level. Tests: traceability vs maturity (Spearman),
+score and the level; the same distributions and points over every selected repository (with or
+without MLflow calls), which figure 05 draws. Tests: traceability vs maturity (Spearman),
 traceability notebook-only vs script-only (Mann-Whitney U). Tables: :data:`TABLE_DOCS`.
 Macros: ``RQFour...``.
 """
@@ -37,6 +38,7 @@ from analysis.measures import (
     prevalence_tex,
 )
 from analysis.repo_table import MATURITY_LEVELS, TRACE_LEVELS, TRACE_POINTS
+from analysis.results import as_number, split_list
 
 RQ = "4"
 
@@ -72,6 +74,12 @@ MEASURES = [
       for pt in TRACE_POINTS],
 ]
 
+#: The scores of repo_practices and their levels.
+SCORES = {"traceability": TRACE_LEVELS, "maturity": MATURITY_LEVELS}
+
+#: Tables the figures draw (written exactly).
+FIGURE_TABLES = ("rq4_scores_selected", "rq4_points_selected")
+
 TABLE_DOCS: dict[str, dict[str, Any]] = {
     "rq4_practices": {"description": "RQ4: data, model and environment versioning and delivery "
                       "practices, and the traceability points.", "fields": PREVALENCE_FIELDS},
@@ -83,6 +91,33 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                 "traceability_median": "median traceability at this level",
                                 "traceability_mean": "mean traceability at this level"}},
     "rq4_tests": {"description": "RQ4 hypothesis tests.", "fields": TEST_FIELDS},
+    "rq4_scores_selected": {
+        "description": "RQ4: distribution of the traceability score (0-7) and the maturity "
+                       "level (0-4) over every selected repository (the rows of "
+                       "repo_practices.csv, with or without MLflow calls; figure 05).",
+        "fields": {
+            "score": {"type": "string", "description": "traceability or maturity"},
+            "value": {"type": "integer", "description": "a value of the score"},
+            "repositories": {"type": "integer", "description": "repositories with this value"},
+            "n": {"type": "integer", "description": "repositories with a value of the score"},
+            "share": {"type": "number", "description": "repositories / n, share 0-1 (empty "
+                      "when n is 0)"},
+            "median": {"type": "number", "description": "median of the score over the n "
+                       "repositories (the same on every row of a score; empty when n is 0)"},
+        },
+    },
+    "rq4_points_selected": {
+        "description": "RQ4: how many selected repositories (the rows of repo_practices.csv) "
+                       "earn each point of the traceability score (figure 05).",
+        "fields": {
+            "point": {"type": "string", "description": "traceability point, in the codebook's "
+                      "order"},
+            "repositories": {"type": "integer", "description": "repositories earning it"},
+            "n": {"type": "integer", "description": "selected repositories"},
+            "share": {"type": "number", "description": "repositories / n, share 0-1 (empty "
+                      "when n is 0)"},
+        },
+    },
 }
 
 LABELS = [("DataVersioning", "Data versioned"), ("DVC", "\\quad DVC"),
@@ -120,6 +155,9 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     """The RQ4 tables (but its tests'), and their macros."""
     out = {"rq4_practices": prevalence_table(df, MEASURES, macros)}
     out["rq4_traceability"], out["rq4_maturity"] = traceability(df, macros)
+    practices = data["repo_practices"]
+    out["rq4_scores_selected"] = scores_selected(practices)
+    out["rq4_points_selected"] = points_selected(practices)
     return out
 
 
@@ -158,6 +196,32 @@ def traceability(df: pd.DataFrame, macros: Macros) -> tuple[pd.DataFrame, pd.Dat
     macros.prevalence("RQFourMaturityOnePlus", above, len(mat), share(above, len(mat)),
                       *wilson_or_nan(above, len(mat)))
     return pd.DataFrame(t_rows), pd.DataFrame(m_rows)
+
+
+def scores_selected(practices: pd.DataFrame) -> pd.DataFrame:
+    """Per score of :data:`SCORES` and value, the selected repositories at that value, with
+    the score's median."""
+    rows = []
+    for score, levels in SCORES.items():
+        values = as_number(practices[score])
+        n = int(values.notna().sum())
+        median = float(values.median()) if n else math.nan
+        for v in levels:
+            k = int((values == v).sum())
+            rows.append({"score": score, "value": v, "repositories": k, "n": n,
+                         "share": share(k, n), "median": median})
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_scores_selected"]["fields"]))
+
+
+def points_selected(practices: pd.DataFrame) -> pd.DataFrame:
+    """Per traceability point, the selected repositories earning it."""
+    earned = split_list(practices["traceability_points"])
+    n = len(practices)
+    rows = []
+    for point in TRACE_POINTS:
+        k = sum(point in xs for xs in earned)
+        rows.append({"point": point, "repositories": k, "n": n, "share": share(k, n)})
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_points_selected"]["fields"]))
 
 
 def maturity_tex(table: pd.DataFrame) -> str:

@@ -40,7 +40,7 @@ import pandas as pd
 from analysis import corpus, rq1, rq2, rq3, rq4, sensitivity
 from analysis.formatting import CsvFormat, Macros
 from analysis.inference import bh_adjust
-from analysis.measures import CSV_FORMAT, STAGE, tests_table, tests_tex
+from analysis.measures import CSV_FORMAT, FIGURE_FORMAT, STAGE, tests_table, tests_tex
 from analysis.output import write_tables, write_text
 from analysis.repo_table import read_inputs, repo_table
 from analysis.results import ResultsError, read_provenance
@@ -57,8 +57,9 @@ def table_docs() -> dict[str, dict[str, Any]]:
 
 
 def csv_format(name: str) -> CsvFormat:
-    """The float format of a table: :data:`CSV_FORMAT`."""
-    return CSV_FORMAT
+    """The float format of a table: exact for a table a figure draws, else :data:`CSV_FORMAT`."""
+    figure = {t for mod in TABLE_MODULES for t in getattr(mod, "FIGURE_TABLES", ())}
+    return FIGURE_FORMAT if name in figure else CSV_FORMAT
 
 
 @dataclass
