@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from analysis import datapackage as dp
-from miners import mine, rerun
+from miners import mine, rerun, schema
 from miners.clone_stage import STATUS_COLUMNS
 from miners.discover import CORPUS_COLUMNS
 from miners.features import FEATURE_COLUMNS
@@ -49,7 +49,7 @@ PROVENANCE = {"mined_at": "2026-01-02T03:04:05+00:00", "miner_version": "0.1.0+t
               "frame": "study/frame.csv", "frame_sha256": "ab" * 32, "python": "3.11.7"}
 
 
-def _value(resource: str, column: str, col: dp.Col) -> str:
+def _value(resource: str, column: str, col: schema.Col) -> str:
     """One valid cell per documented column, consistent across tables (keys and references)."""
     if column == "repo":
         return "acme/demo" if resource == "clone_status" else "acme__demo"
@@ -74,7 +74,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
 def synthetic_results(folder: Path) -> Path:
     """A results folder with one valid row in every CSV, with the columns the code writes."""
     for name, columns in WRITTEN.items():
-        fields = dp.RESOURCES[name]["fields"]
+        fields = schema.get(name).columns
         row = [_value(name, c, fields[c]) for c in columns]
         _write(folder / f"{name}.csv", list(columns), [row])
     (folder / "provenance.json").write_text(json.dumps(PROVENANCE))
@@ -82,19 +82,18 @@ def synthetic_results(folder: Path) -> Path:
 
 
 def test_every_column_the_code_writes_is_documented_and_no_documentation_is_stale() -> None:
-    assert set(WRITTEN) == set(dp.RESOURCES)
+    assert set(WRITTEN) == set(schema.TABLES)
     for name, columns in WRITTEN.items():
-        documented = dp.RESOURCES[name]["fields"]
-        assert [c for c in columns if c not in documented] == [], name
-        assert [c for c in documented if c not in columns] == [], name
-        for column, col in documented.items():
-            assert col.type in dp.TYPES, (name, column)
+        table = schema.get(name)
+        assert list(columns) == table.names, name  # same columns, in the order written
+        table.check_header(columns)
+        for column, col in table.columns.items():
+            assert col.type in schema.TYPES, (name, column)
             text = col.description.strip().lower()
             assert text not in ("", column.replace("_", " ")), (name, column)
-        description = dp.RESOURCES[name]["description"]
-        assert description.startswith("One row per") or name.endswith("funnel")
-        assert set(dp.RESOURCES[name].get("primaryKey", [])) <= set(columns), name
-    for name, keys in dp.FOREIGN_KEYS.items():
+        assert table.description.startswith("One row per") or name.endswith("funnel")
+        assert set(table.primary_key) <= set(columns), name
+    for name, keys in schema.FOREIGN_KEYS.items():
         for local, target, remote in keys:
             assert set(local) <= set(WRITTEN[name]) and set(remote) <= set(WRITTEN[target])
 
@@ -108,12 +107,12 @@ def test_synthetic_package_is_written_complete_and_valid(tmp_path: Path, capsys)
     assert package["version"] == pyproject["project"]["version"]
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
     assert "study/frame.csv" in package["sources"][0]["title"]
-    assert [r["path"] for r in package["resources"]] == [f"{n}.csv" for n in dp.RESOURCE_ORDER]
+    assert [r["path"] for r in package["resources"]] == [f"{n}.csv" for n in schema.TABLES]
     for resource in package["resources"]:
         assert not Path(resource["path"]).is_absolute()
         assert resource["schema"]["missingValues"] == [""]
         for field in resource["schema"]["fields"]:
-            assert field["description"] and field["type"] in dp.TYPES
+            assert field["description"] and field["type"] in schema.TYPES
             if field["type"] == "boolean":
                 assert field["trueValues"] == ["true"] and field["falseValues"] == ["false"]
     # validation really checks the data: a bad boolean and a dangling reference are reported
@@ -133,7 +132,7 @@ def test_an_undocumented_column_or_file_is_an_error_naming_it(tmp_path: Path, ca
     results = synthetic_results(tmp_path / "results")
     _write(results / "files.csv", [*FILE_COLUMNS, "mystery"],
            [["acme__demo", "train.py", "py", "parsed", "", "1", "1", "", "ast", "x", "", "?"]])
-    undocumented = r"files\.csv: column\(s\) mystery have no description"
+    undocumented = r"files\.csv: column\(s\) mystery are not in the schema \(document them in miners/schema/"
     with pytest.raises(dp.DatapackageError, match=undocumented):
         dp.build(results)
     assert dp.main(["--results", str(results)]) == 1
@@ -230,7 +229,7 @@ def test_committed_package_is_valid() -> None:
 
 def test_results_readme_names_every_table() -> None:
     readme = (RESULTS / "README.md").read_text()
-    names = {f"{n}.csv" for n in dp.RESOURCES} | {p.as_posix() for p in dp.csv_files(RESULTS)
+    names = {f"{n}.csv" for n in schema.TABLES} | {p.as_posix() for p in dp.csv_files(RESULTS)
                                                   if p.parent == Path(".")}
     assert [n for n in sorted(names) if f"`{n}`" not in readme] == []
     for text in ("make mine", "make rerun", "make analysis", "make datapackage", "CC-BY-4.0",
