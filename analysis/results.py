@@ -1,6 +1,7 @@
-"""Reading the published results: :func:`read_table` is the one reader of a CSV table of a
-results folder (``results/<name>.csv``, ``results/tables/<name>.csv``) and of the study's own
-tables (``study/validation/``), for every stage and every figure notebook.
+"""Reading the published results: :func:`read_table` is the one reader of a published table of
+a results folder (``results/<name>.csv``, ``results/tables/<name>.csv``), for every stage and
+every figure notebook; :func:`read_study_table` reads the study's own inputs the same way
+(``study/validation/``).
 
 Definitions.
 
@@ -10,7 +11,9 @@ Definitions.
   :func:`as_number` and :func:`split_list` read the cells the miners write (``true``/``false``,
   numbers, ``;``-separated lists).
 * Its header is checked in one place, :func:`check_header`: the columns the caller needs must
-  be present, and a table of ``tables/`` must have exactly the columns its ``TABLE_DOCS``
+  be present; a mined or rerun table must fit the published schema
+  (:func:`miners.schema.check_header`: every required column, only declared ones, in the
+  declared order); a table of ``tables/`` must have exactly the columns its ``TABLE_DOCS``
   documents (the analysis wrote it from them).
 * An absent table is an error when ``required``, else an empty table with the columns asked
   for. Errors are :class:`ResultsError` and say which file and what to do.
@@ -23,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from miners import schema
 
 TABLES_DIR = "tables"
 
@@ -58,7 +63,12 @@ def check_header(name: str, header: Sequence[str], path: Path, columns: Sequence
     missing = [c for c in columns if c not in header]
     if missing:
         raise ResultsError(f"{path} lacks the column(s) {', '.join(missing)}")
-    if name.startswith(f"{TABLES_DIR}/"):
+    if name in schema.TABLES:
+        try:
+            schema.check_header(name, header, str(path))
+        except schema.SchemaError as exc:
+            raise ResultsError(f"{exc}: it is written by {_writer(name)}") from exc
+    elif name.startswith(f"{TABLES_DIR}/"):
         from analysis.stages import documented_columns
 
         documented = documented_columns(name.removeprefix(f"{TABLES_DIR}/"))
@@ -68,23 +78,43 @@ def check_header(name: str, header: Sequence[str], path: Path, columns: Sequence
                                f"the analysis; {_writer(name)}")
 
 
-def read_table(folder: Path, name: str, columns: Sequence[str] = (),
+def read_table(results: Path, name: str, columns: Sequence[str] = (),
                required: bool = True) -> pd.DataFrame:
-    """The table ``<folder>/<name>.csv`` as text (see the module docstring); ``columns`` are the
-    columns the caller needs. An absent table raises :class:`MissingTableError` when
-    ``required``, else is an empty table with ``columns``."""
+    """The published table ``<results>/<name>.csv`` as text, its header checked (see the module
+    docstring); ``columns`` are the columns the caller needs. An absent table raises
+    :class:`MissingTableError` when ``required``, else is an empty table with ``columns``."""
+    path = table_path(results, name)
+    frame = _read(path, columns, required, f"it is written by {_writer(name)}")
+    if frame is not None:
+        check_header(name, list(frame.columns), path, columns)
+        return frame
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
+
+
+def read_study_table(folder: Path, name: str, columns: Sequence[str] = (),
+                     required: bool = True) -> pd.DataFrame:
+    """A table of the study's own inputs, ``<folder>/<name>.csv`` (the validation's labels and
+    draw), read like :func:`read_table`; only the ``columns`` the caller needs are checked."""
     path = table_path(folder, name)
+    frame = _read(path, columns, required, f"it belongs in {folder}")
+    if frame is None:
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path} lacks the column(s) {', '.join(missing)}")
+    return frame
+
+
+def _read(path: Path, columns: Sequence[str], required: bool, hint: str) -> pd.DataFrame | None:
+    """The CSV at ``path`` as text; None when it is absent and not ``required``."""
     if not path.is_file():
         if required:
-            raise MissingTableError(f"{path} not found: it is written by {_writer(name)}")
-        return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
+            raise MissingTableError(f"{path} not found: {hint}")
+        return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.EmptyDataError:
-        raise ResultsError(f"{path} is empty, not a CSV with a header row: it is written by "
-                           f"{_writer(name)}") from None
-    check_header(name, list(frame.columns), path, columns)
-    return frame
+        raise ResultsError(f"{path} is empty, not a CSV with a header row: {hint}") from None
 
 
 def read_provenance(results: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.results import read_table
+from analysis.results import read_study_table, read_table
 from analysis.validation_draw import SAMPLE_COLUMNS, STRATA_COLUMNS
 
 CATEGORIES = ("tracking", "seed", "registry")
@@ -58,7 +58,7 @@ def _files(frame: pd.DataFrame) -> set[tuple[str, str]]:
 
 def read_sample(labels_dir: Path) -> pd.DataFrame:
     """``sample.csv`` of the labels folder (empty when absent)."""
-    df = read_table(labels_dir, "sample", SAMPLE_COLUMNS, required=False)
+    df = read_study_table(labels_dir, "sample", SAMPLE_COLUMNS, required=False)
     dup = df.duplicated(["repo", "path"])
     if dup.any():
         r = df[dup].iloc[0]
@@ -68,12 +68,12 @@ def read_sample(labels_dir: Path) -> pd.DataFrame:
 
 def read_strata(labels_dir: Path) -> pd.DataFrame:
     """``strata.csv`` of the labels folder (empty when absent)."""
-    return read_table(labels_dir, "strata", STRATA_COLUMNS, required=False)
+    return read_study_table(labels_dir, "strata", STRATA_COLUMNS, required=False)
 
 
 def read_design(labels_dir: Path) -> dict[str, str]:
     """``design.csv`` of the labels folder as key -> value (empty when absent)."""
-    design = read_table(labels_dir, "design", ["key", "value"], required=False)
+    design = read_study_table(labels_dir, "design", ["key", "value"], required=False)
     return dict(zip(design["key"], design["value"], strict=True))
 
 
@@ -81,7 +81,7 @@ def read_labels(labels_dir: Path, sample: pd.DataFrame) -> pd.DataFrame:
     """``labels.csv`` checked against the sample: known categories, integer lines >= 1,
     every labelled file in the sample. Returns ``cell`` and ``line`` as integers (-1: no cell)."""
     path = Path(labels_dir) / "labels.csv"
-    df = read_table(labels_dir, "labels", LABEL_COLUMNS, required=False)
+    df = read_study_table(labels_dir, "labels", LABEL_COLUMNS, required=False)
     bad = df[~df["category"].isin(CATEGORIES)]
     if len(bad):
         raise ValidationError(
@@ -120,7 +120,7 @@ def read_sites(results_dir: Path, sample: pd.DataFrame) -> pd.DataFrame:
 def read_adjudication(labels_dir: Path) -> pd.DataFrame:
     """``adjudication.csv`` (empty when absent), with its ``side`` and ``decision`` checked."""
     path = Path(labels_dir) / "adjudication.csv"
-    df = read_table(labels_dir, "adjudication", ADJUDICATION_COLUMNS, required=False)
+    df = read_study_table(labels_dir, "adjudication", ADJUDICATION_COLUMNS, required=False)
     bad_side = df[~df["side"].isin(["label", "scanner"])]
     if len(bad_side):
         raise ValidationError(

@@ -11,12 +11,29 @@ from analysis import results
 from analysis.formatting import EXACT, csv_number
 from analysis.results import MissingTableError, ResultsError, read_table
 
+FUNNEL = "step,stage,repositories,dropped,drop_reasons\n"
+
 
 def test_a_table_is_read_as_text(tmp_path):
-    (tmp_path / "funnel.csv").write_text("step,stage,dropped\n1,found,\n2,sampled,3\n")
+    (tmp_path / "funnel.csv").write_text(FUNNEL + "1,found,10,,\n2,sampled,5,5,x: 5\n")
     frame = read_table(tmp_path, "funnel", ["step", "stage"])
-    assert frame.to_dict("records") == [{"step": "1", "stage": "found", "dropped": ""},
-                                        {"step": "2", "stage": "sampled", "dropped": "3"}]
+    assert frame.to_dict("records") == [
+        {"step": "1", "stage": "found", "repositories": "10", "dropped": "", "drop_reasons": ""},
+        {"step": "2", "stage": "sampled", "repositories": "5", "dropped": "5",
+         "drop_reasons": "x: 5"}]
+
+
+def test_a_published_table_must_fit_the_schema(tmp_path):
+    for header, why in (("step,stage,repositories,dropped\n", "drop_reasons are missing"),
+                        (FUNNEL.replace("\n", ",note\n"), "note are not in the schema"),
+                        ("stage,step,repositories,dropped,drop_reasons\n", "schema's order")):
+        (tmp_path / "funnel.csv").write_text(header)
+        with pytest.raises(ResultsError, match=why):
+            read_table(tmp_path, "funnel")
+    (tmp_path / "labels.csv").write_text("repo,note\n")  # the study's own tables: no schema
+    assert list(results.read_study_table(tmp_path, "labels", ["repo"]).columns) == ["repo", "note"]
+    with pytest.raises(ResultsError, match=r"lacks the column\(s\) line"):
+        results.read_study_table(tmp_path, "labels", ["repo", "line"])
 
 
 def test_missing_and_malformed_tables_are_clear_errors(tmp_path):
@@ -51,7 +68,7 @@ def test_exact_floats_read_back_as_the_same_floats(tmp_path):
     rng = random.Random(11)
     xs = [rng.random() * 10 ** rng.randint(-9, 4) for _ in range(5000)] + [2 / 3, 0.1, 1.0]
     (tmp_path / "x.csv").write_text("v\n" + "".join(csv_number(x, EXACT) + "\n" for x in xs))
-    assert results.as_number(read_table(tmp_path, "x")["v"]).tolist() == xs
+    assert results.as_number(results.read_study_table(tmp_path, "x")["v"]).tolist() == xs
 
 
 def test_cells_as_booleans_numbers_and_lists():

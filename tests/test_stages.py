@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 
-import pandas as pd
-
 from analysis import cli, datapackage, stages
 from tests.test_rq5 import _results as rerun_results
 from tests.test_stats import make_results
@@ -42,11 +40,6 @@ def test_help_lists_every_stage_and_unknown_stages_fail(capsys):
 def test_all_runs_the_analysis_stages_in_order(tmp_path, capsys):
     results = make_results(tmp_path / "results")
     rerun_results(tmp_path)  # the rerun tables, in the same folder
-    sites = pd.read_csv(results / "call_sites.csv", dtype=str, keep_default_na=False)
-    sites["path"] = sites["repo"].map({"a__one": "train.py", "c__three": "svc.py"})
-    sites.to_csv(results / "call_sites.csv", index=False, lineterminator="\n")
-    with (results / "files.csv").open("a") as fh:  # every call site's file is a files row
-        fh.write("c__three,svc.py,py,parsed\n")
     generated = tmp_path / "generated"
     code = cli.main(["all", "--results", str(results), "--generated", str(generated),
                      "--labels", str(tmp_path / "no-labels")])

@@ -12,6 +12,7 @@ import pytest
 from analysis import stats
 from analysis.inference import wilson
 from analysis.repo_table import REQUIRED
+from miners.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_RESULTS = ROOT / "data" / "demo" / "results"
@@ -21,6 +22,11 @@ DEMO_RESULTS = ROOT / "data" / "demo" / "results"
 
 
 def _write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    """A CSV of ``rows``; a published table gets every column of the schema, in its order (the
+    values not given empty), then any other of ``columns`` (the frame's ``frame_*``)."""
+    if path.stem in TABLES:
+        declared = TABLES[path.stem].names
+        columns = [*declared, *(c for c in columns if c not in declared)]
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -98,18 +104,21 @@ def make_results(folder: Path) -> Path:
          "commit_date": "2025-01-01T00:00:00+00:00"},
     ])
     _write(folder / "call_sites.csv", ["repo", "path", "category", "api", "detail"], [
-        {"repo": "a__one", "category": "seed", "api": "numpy.random.seed",
+        {"repo": "a__one", "path": "train.py", "category": "seed", "api": "numpy.random.seed",
          "detail": "framework=numpy;covers=numpy,sklearn;value=42"},
-        {"repo": "a__one", "category": "seed", "api": "sklearn.model_selection.train_test_split",
+        {"repo": "a__one", "path": "train.py", "category": "seed",
+         "api": "sklearn.model_selection.train_test_split",
          "detail": "framework=sklearn;keyword=random_state;value=7"},
-        {"repo": "c__three", "category": "seed", "api": "sklearn.svm.SVC",
+        {"repo": "c__three", "path": "svc.py", "category": "seed", "api": "sklearn.svm.SVC",
          "detail": "framework=sklearn;keyword=random_state;value=42"},
-        {"repo": "a__one", "category": "tracking", "api": "mlflow.log_param", "detail": ""},
+        {"repo": "a__one", "path": "train.py", "category": "tracking", "api": "mlflow.log_param",
+         "detail": ""},
     ])
     _write(folder / "files.csv", ["repo", "path", "kind", "status"], [
         {"repo": "a__one", "path": "train.py", "kind": "py", "status": "parsed"},
         {"repo": "b__two", "path": "nb.ipynb", "kind": "ipynb", "status": "parsed"},
         {"repo": "b__two", "path": "old.py", "kind": "py", "status": "parse_error"},
+        {"repo": "c__three", "path": "svc.py", "kind": "py", "status": "parsed"},
     ])
     (folder / "provenance.json").write_text('{"sample": {"seed": 2026}}', encoding="utf-8")
     return folder
@@ -252,9 +261,15 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert stats.main(["--results", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     results = make_results(tmp_path / "results")
-    _write(results / "funnel.csv", ["step", "stage"], [])
-    assert stats.main(["--results", str(results), "--generated", str(tmp_path / "g")]) == 2
+    argv = ["--results", str(results), "--generated", str(tmp_path / "g")]
+    (results / "funnel.csv").write_text("step,stage\n")
+    assert stats.main(argv) == 2
     assert "funnel.csv lacks the column(s) repositories" in capsys.readouterr().err
+    # the published schema: no undeclared column
+    (results / "funnel.csv").write_text("step,stage,repositories,dropped,drop_reasons,note\n")
+    assert stats.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "column(s) note are not in the schema" in err and "make mine" in err
 
 
 @pytest.mark.skipif(not (DEMO_RESULTS / "repo_features.csv").exists(),

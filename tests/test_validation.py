@@ -28,6 +28,7 @@ from analysis.validation_draw import (
 )
 from analysis.validation_score import match, score
 from miners.scan import scan
+from miners.schema import TABLES
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,10 @@ Z95 = 1.959963984540054
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> Path:
+    """A CSV of ``rows``; a published table (files, corpus, call_sites) gets every column of
+    the schema, in its order, the values not given empty."""
+    if path.stem in TABLES:
+        columns = TABLES[path.stem].names
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
