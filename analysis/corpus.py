@@ -19,13 +19,9 @@ import pandas as pd
 from analysis.formatting import NA, Macros, booktabs, count, macro_name, number, percent, tex_escape
 from analysis.inference import ALPHA, share, wilson_or_nan
 from analysis.measures import STAGE
-from analysis.repo_table import (
-    ALIASES_RELEASE,
-    PINNED_SHARE,
-    STAGES_DEPRECATED,
-    STAGES_DEPRECATED_RELEASE,
-)
+from analysis.repo_table import ALIASES_RELEASE, STAGES_DEPRECATED, STAGES_DEPRECATED_RELEASE
 from analysis.results import as_bool, as_number
+from miners.schema.vocab import CATEGORIES, PINNED_SHARE
 
 #: funnel stages of ``funnel.csv`` and their macro stems
 FUNNEL_STAGES = {"found": "Found", "eligible": "Eligible", "sampled": "Sampled", "cloned": "Cloned",
@@ -122,6 +118,6 @@ def corpus_macros(data: Mapping[str, pd.DataFrame], provenance: Mapping[str, str
     macros.raw("FilesParseErrorPct", percent(share(int((status == "parse_error").sum()), readable))
                if readable else NA)
     sites = data["call_sites"]
-    for cat in ("tracking", "seed", "registry"):
+    for cat in CATEGORIES:
         macros.count("Sites" + macro_name(cat), int((sites["category"] == cat).sum()))
     macros.count("SitesAll", len(sites))

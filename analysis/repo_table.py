@@ -12,7 +12,10 @@ Definitions (stated in full in ``study/protocol.md``):
 * Seeding: an *explicit* seed is a seed row that is not a ``random_state``/``seed`` keyword
   (``detail`` without ``keyword=``); a *determinism switch* is a seed row whose API is one of
   :data:`DETERMINISM_MARKERS`.
-* An environment is *mostly pinned* from :data:`PINNED_SHARE` of exactly pinned dependencies.
+* An environment is *mostly pinned* from ``PINNED_SHARE`` of exactly pinned dependencies.
+
+The vocabularies (random frameworks, seed coverage, traceability points) and the pinned
+threshold are the published schema's (:mod:`miners.schema.vocab`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.results import ResultsError, as_bool, as_number, read_table, split_list
+from miners.schema import vocab
+from miners.schema.vocab import FRAMEWORKS, PINNED_SHARE, TRACE_POINTS
 
 #: The day MLflow's model registry stages were marked deprecated (mlflow/mlflow#10416, merged
 #: 2023-11-16, released with MLflow 2.9). Pinned commits on or after it are "after deprecation".
@@ -32,18 +37,12 @@ STAGES_DEPRECATED = "2023-11-16"
 STAGES_DEPRECATED_RELEASE = (2, 9)
 #: The MLflow release that introduced registered-model aliases (April 2023).
 ALIASES_RELEASE = (2, 3)
-#: Share of exactly pinned dependencies from which an environment counts as pinned (the
-#: traceability point *environment* of the codebook uses the same threshold).
-PINNED_SHARE = 0.8
-
-#: The random frameworks of ``seed_coverage`` (see the codebook, category ``seed``).
-FRAMEWORKS = ("random", "numpy", "torch", "tensorflow", "jax", "sklearn")
 #: Seed-row APIs that switch on deterministic algorithms rather than fix a seed.
 DETERMINISM_MARKERS = ("deterministic", "determinism", "cudnn.benchmark", "TF_DETERMINISTIC_OPS",
                        "TF_CUDNN_DETERMINISTIC", "CUBLAS_WORKSPACE_CONFIG")
-#: Points of the traceability score in the order of the codebook.
-TRACE_POINTS = ("code", "data", "hyperparameters", "metrics", "model", "environment", "randomness")
-SEED_COVERAGE = ("complete", "partial", "none")
+#: Seed coverage of a repository that uses a random framework (``seed_coverage`` but
+#: ``no_random_framework``).
+SEED_COVERAGE = tuple(c for c in vocab.SEED_COVERAGE if c != "no_random_framework")
 MATURITY_LEVELS = range(0, 5)
 TRACE_LEVELS = range(0, 8)
 KINDS = ("course", "tutorial", "project", "production", "research")

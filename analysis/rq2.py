@@ -39,6 +39,7 @@ from analysis.measures import (
 )
 from analysis.repo_table import FRAMEWORKS, SEED_COVERAGE
 from analysis.results import as_bool
+from miners.schema import vocab
 
 RQ = "2"
 
@@ -60,7 +61,7 @@ MEASURES = [
 ]
 
 #: The values of seed_coverage, in the order figure 03 draws them.
-COVERAGE_LEVELS = (*SEED_COVERAGE, "no_random_framework")
+COVERAGE_LEVELS = vocab.SEED_COVERAGE
 
 #: Tables the figures draw (written exactly).
 FIGURE_TABLES = ("rq2_coverage",)

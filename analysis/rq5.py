@@ -57,12 +57,14 @@ from analysis.formatting import (
 from analysis.inference import fisher, mann_whitney, wilcoxon_paired, wilson
 from analysis.output import write_tables, write_text
 from analysis.results import as_bool, as_number, read_table
+from miners.schema.conditions import DEFAULT as DEFAULT_CONDITIONS
 from miners.schema.ids import full_name
+from miners.schema.vocab import VERDICTS
 
 STAGE = "rq5"
-CONDITIONS = ("as_written", "seeds_forced")
+#: The conditions RQ5 analyses and compares: the harness's default ones.
+CONDITIONS = DEFAULT_CONDITIONS
 COND_WORD = {"as_written": "AsWritten", "seeds_forced": "SeedsForced"}
-VERDICTS = ("identical", "within_tolerance", "varying", "not_judged")
 VERDICT_WORD = {"identical": "Identical", "within_tolerance": "WithinTol", "varying": "Varying",
                 "not_judged": "NotJudged"}
 STABLE = ("identical", "within_tolerance")

@@ -26,8 +26,8 @@ import pandas as pd
 
 from analysis.results import read_study_table, read_table
 from analysis.validation_draw import SAMPLE_COLUMNS, STRATA_COLUMNS
+from miners.schema.vocab import CATEGORIES
 
-CATEGORIES = ("tracking", "seed", "registry")
 KEY = ["repo", "path", "cell", "line", "category"]
 LABEL_COLUMNS = ["repo", "commit", "path", "cell", "line", "category", "api", "note"]
 ADJUDICATION_COLUMNS = ["repo", "path", "cell", "line", "category", "side", "decision",

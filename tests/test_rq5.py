@@ -11,6 +11,7 @@ from analysis.formatting import Macros
 from miners.csvio import write_csv
 from miners.rerun import FUNNEL_COLUMNS, RUN_COLUMNS
 from miners.rerun.variance import REPO_COLUMNS, VARIANCE_COLUMNS
+from miners.schema import vocab
 
 
 def analyse(results: Path) -> tuple[Macros, dict, str]:
@@ -69,6 +70,13 @@ def test_verdict_shares_tests_and_macros_on_known_data(tmp_path: Path) -> None:
     assert (m["RQFiveOriginalRepos"], m["RQFiveOriginalMatching"]) == ("1", "1")
     assert m["RQFiveAsWrittenFirstCrashed"] == "1"
     assert "as\\_written & 1 (33.3\\%)" in table_tex
+
+
+def test_the_statuses_and_conditions_reported_are_the_schemas():
+    assert set(rq5.STATUSES) <= set(vocab.RUN_STATUSES)
+    assert set(rq5.ENV_STATUSES) <= set(vocab.ENV_STATUSES)
+    assert set(rq5.CONDITIONS) <= set(vocab.CONDITIONS) and set(rq5.COND_WORD) == set(rq5.CONDITIONS)
+    assert rq5.VERDICTS == vocab.VERDICTS
 
 
 def test_no_rerun_results_give_na_macros_not_a_crash(tmp_path: Path) -> None:
