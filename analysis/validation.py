@@ -46,7 +46,6 @@ from analysis.validation_draw import (
     REGISTRY_CUES,
     STRATA,
     build_frame,
-    draw,
     select,
     strata_table,
 )
@@ -64,7 +63,7 @@ from analysis.validation_labels import (
 from analysis.validation_score import disagreements, match, score
 from miners.csvio import atomic_write_bytes
 
-__all__ = ["draw", "main", "run_draw", "validate"]
+__all__ = ["main", "run_draw", "validate"]
 
 STAGE = "validate"
 #: Floats of the validation tables (and of the draw's files): 6 significant digits.
