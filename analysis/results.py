@@ -27,17 +27,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.stages import documented_columns
 from miners import schema
+from miners.schema.rerun import RERUN
 
 TABLES_DIR = "tables"
 
-#: Which stage writes a table (by the start of its name) and how to run it.
-_WRITERS = (
-    (f"{TABLES_DIR}/", "the analysis stage: run `make analysis` (python -m analysis all)"),
-    ("rerun", "the rerun stage: run `make rerun`"),
-    ("variance", "the rerun stage: run `make rerun`"),
-    ("", "the mining stage: run `make mine`, or give the results folder"),
-)
 
 
 class ResultsError(ValueError):
@@ -54,7 +49,12 @@ def table_path(folder: Path, name: str) -> Path:
 
 
 def _writer(name: str) -> str:
-    return next(hint for prefix, hint in _WRITERS if name.startswith(prefix))
+    """Which stage writes table ``name`` and how to run it."""
+    if name.startswith(f"{TABLES_DIR}/"):
+        return "the analysis stage: run `make analysis` (python -m analysis all)"
+    if name in RERUN:
+        return "the rerun stage: run `make rerun`"
+    return "the mining stage: run `make mine`, or give the results folder"
 
 
 def check_header(name: str, header: Sequence[str], path: Path, columns: Sequence[str] = ()) -> None:
@@ -69,8 +69,6 @@ def check_header(name: str, header: Sequence[str], path: Path, columns: Sequence
         except schema.SchemaError as exc:
             raise ResultsError(f"{exc}: it is written by {_writer(name)}") from exc
     elif name.startswith(f"{TABLES_DIR}/"):
-        from analysis.stages import documented_columns
-
         documented = documented_columns(name.removeprefix(f"{TABLES_DIR}/"))
         if documented is not None and list(header) != documented:
             raise ResultsError(f"{path}: columns {', '.join(header)} differ from the documented "

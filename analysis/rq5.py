@@ -13,6 +13,8 @@ Same shape as RQ1-RQ4: :func:`tables` (its tables and their macros), :func:`late
 
 Definitions.
 
+* Conditions: RQ5 analyses and compares the harness's default conditions, *as written* and
+  *seeds forced* (:data:`CONDITIONS`); rows of other conditions are not counted.
 * A repository is *judged* in a condition when at least two of its runs ended ``ok`` with a
   common non-timing metric (``rerun_repos.csv`` verdict other than ``not_judged``); *stable*
   when its verdict is ``identical`` or ``within_tolerance`` (relative 1e-6).
