@@ -79,12 +79,9 @@ rerun-order: $(STAMP) ## the seeded rerun order (one per template family, none a
 RESULTS ?= results
 PAPER ?= paper
 
-analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv and paper/generated/*.tex (every number of the paper)
+analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv, paper/generated/*.tex (every number of the paper), results/datapackage.json: the stages stats, rq5, validate, datapackage (python -m analysis --help)
 	$(PY) -m miners codebook --format latex --out $(PAPER)/generated/codebook.tex
-	$(PY) -m analysis stats --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
-	$(PY) -m analysis rq5 --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
-	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated
-	$(PY) -m analysis datapackage --results $(RESULTS)
+	$(PY) -m analysis all --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated --labels study/validation
 
 validate: $(STAMP) ## precision and recall of the detectors against the blind labels (made by a language model) in study/validation/
 	$(PY) -m analysis validate --labels study/validation --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated

@@ -6,7 +6,7 @@ Definition. Each :class:`CannedQuery` returns one row with columns ``k`` (the co
 ``n`` (its population) and ``pct`` (``100 * k / n`` rounded to one decimal, as printed in the
 paper). ``macros`` names the LaTeX macros of ``paper/generated/*.tex`` that print the same
 ``k`` and ``pct``; the test suite checks that they agree, so a query that drifts from the
-paper's definition fails. The populations follow :mod:`analysis.stats` and :mod:`analysis.rq5`:
+paper's definition fails. The populations follow :mod:`analysis.repo_table` and :mod:`analysis.rq5`:
 RQ1-RQ4 count the *analysed* repositories (``repo_features.uses_mlflow``), RQ5 the repositories
 whose as-written reruns could be judged (``rerun_repos.verdict`` other than ``not_judged``).
 """

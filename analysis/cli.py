@@ -1,38 +1,75 @@
-"""Command line of the analysis stage. Every command reads only ``results/`` (and, for
-``validate``, the hand labels in ``study/validation/``) and writes derived files.
-
-Commands (each is a module of this package with a ``main(argv) -> int``):
-
-* ``stats``       results/*.csv -> results/tables/*.csv and paper/generated/*.tex (RQ1-RQ4)
-* ``rq5``         rerun results -> results/tables/rq5_*.csv and paper/generated/rq5.tex
-* ``validate``    study/validation/ labels vs results/call_sites.csv -> precision and recall
-* ``figures``     executes notebooks/NN-*.ipynb headlessly -> paper/figures/*.pdf, *.png
-* ``datapackage`` results/datapackage.json (Frictionless) from the CSVs and their field docs
-* ``browse``      results/ -> data/results.db (sqlite-utils), served read-only with Datasette
-"""
+"""Command line of the analysis: ``python -m analysis <stage> [options]``, one command per stage
+of :data:`analysis.stages.STAGES` (``python -m analysis <stage> --help`` lists its options), and
+``python -m analysis all``, the stages of ``make analysis`` in order."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
+import textwrap
+from pathlib import Path
 
-COMMANDS = {
-    "stats": "analysis.stats",
-    "rq5": "analysis.rq5",
-    "validate": "analysis.validation",
-    "figures": "analysis.figures",
-    "datapackage": "analysis.datapackage",
-    "browse": "analysis.browse",
-}
+from analysis.stages import ANALYSIS, BY_NAME, STAGES, Stage
+
+
+def usage() -> str:
+    """The help text: every stage with what it reads and writes."""
+    lines = ["usage: python -m analysis <stage> [options]   (<stage> --help: its options)", "",
+             "Stages (paths relative to the results folder, unless they start with paper/, "
+             "study/ or data/):"]
+    indent = " " * 17
+    for s in STAGES:
+        lines.append(f"  {s.name:<12}   {s.description}")
+        for what, paths in (("reads", s.reads), ("writes", s.writes)):
+            lines += textwrap.wrap(f"{what} {', '.join(paths)}", 96, initial_indent=indent,
+                                   subsequent_indent=indent + "  ")
+    lines.append(f"  {'all':<12}   the stages of `make analysis`, in order: "
+                 f"{', '.join(s.name for s in ANALYSIS)}")
+    return "\n".join(lines)
+
+
+def run(stage: Stage, argv: list[str]) -> int:
+    module = importlib.import_module(stage.module)
+    return int(module.main(argv) or 0)
+
+
+def run_all(argv: list[str]) -> int:
+    """Every stage of :data:`analysis.stages.ANALYSIS` with the options it takes; stops at the
+    first that fails."""
+    parser = argparse.ArgumentParser(prog="python -m analysis all",
+                                     description="the stages of `make analysis`, in order: "
+                                                 + ", ".join(s.name for s in ANALYSIS))
+    parser.add_argument("--results", type=Path, default=Path("results"),
+                        help="folder of the published CSVs (default: results)")
+    parser.add_argument("--tables", type=Path, default=None,
+                        help="output folder of the CSV tables (default: <results>/tables)")
+    parser.add_argument("--generated", type=Path, default=Path("paper/generated"),
+                        help="output folder of the LaTeX files (default: paper/generated)")
+    parser.add_argument("--labels", type=Path, default=Path("study/validation"),
+                        help="the validation's labels (default: study/validation)")
+    args = parser.parse_args(argv)
+    values = {"results": args.results, "tables": args.tables or args.results / "tables",
+              "generated": args.generated, "labels": args.labels}
+    for stage in ANALYSIS:
+        code = run(stage, [a for opt in stage.options for a in (f"--{opt}", str(values[opt]))])
+        if code:
+            print(f"analysis all: stage {stage.name} failed (exit {code}); the later stages "
+                  "did not run", file=sys.stderr)
+            return code
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
-        print(__doc__.strip(), file=sys.stderr)
-        if args and args[0] not in ("-h", "--help"):
-            print(f"\nunknown command {args[0]!r}: choose one of {', '.join(COMMANDS)}", file=sys.stderr)
-            return 2
+    if not args or args[0] in ("-h", "--help"):
+        print(usage(), file=sys.stderr)
         return 0
-    module = importlib.import_module(COMMANDS[args[0]])
-    return int(module.main(args[1:]) or 0)
+    if args[0] == "all":
+        return run_all(args[1:])
+    if args[0] not in BY_NAME:
+        print(usage(), file=sys.stderr)
+        print(f"\nunknown stage {args[0]!r}: choose one of {', '.join(BY_NAME)} or all",
+              file=sys.stderr)
+        return 2
+    return run(BY_NAME[args[0]], args[1:])

@@ -44,13 +44,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from analysis.stages import TABLE_MODULES
 from miners.csvio import atomic_write_bytes
 from miners.schema import TABLES, TYPES, Col, SchemaError, Table
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILE = "datapackage.json"
 TABLES_DIR = "tables"
-TABLE_MODULES = ("analysis.stats", "analysis.rq5", "analysis.validation")
 TRUE, FALSE = "true", "false"
 
 TITLE = ("mlflow-mining: experiment tracking, seeding and model-registry use in GitHub projects "

@@ -1,5 +1,8 @@
 """Figures of the paper: executes ``notebooks/NN-<name>.ipynb`` headlessly, plus the small
-helpers those notebooks share (style, reading ``results/``, Wilson intervals, saving).
+helpers those notebooks share (style, the results folder, saving). The notebooks read the
+tables through :func:`analysis.results.read_table`: the numbers they draw are computed once by
+the analysis stages (``results/tables/``), the published per-project tables
+(``funnel.csv``, ``rerun_funnel.csv``, ``rerun_repos.csv``) are drawn as they are.
 
 ``python -m analysis figures --results results --notebooks notebooks --out paper/figures
 [--only NN] [--keep-executed DIR] [--timeout SECONDS]``
@@ -27,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import math
 import os
 import re
 import shutil
@@ -41,8 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from miners.csvio import atomic_write_bytes, write_csv
 
-if TYPE_CHECKING:  # the notebooks import the helpers; keep pandas/matplotlib out of the CLI path
-    import pandas as pd
+if TYPE_CHECKING:  # the notebooks import the helpers; keep matplotlib out of the CLI path
     from matplotlib.figure import Figure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,60 +117,6 @@ def results_path(results_dir: str | os.PathLike[str]) -> Path:
             "point it at the published results/ (make mine) or data/demo/results (make demo)"
         )
     return path
-
-
-def read_csv(results: Path, name: str, required: bool = True) -> pd.DataFrame | None:
-    """``<results>/<name>`` as strings ("" for missing), or None when an optional file is
-    absent or has no rows. A required file that is absent is an error naming it."""
-    import pandas as pd
-
-    path = Path(results) / name
-    if not path.is_file():
-        if required:
-            raise FileNotFoundError(f"{path} is missing: it is an input of this figure")
-        return None
-    if path.stat().st_size == 0:
-        if required:
-            raise ValueError(f"{path} is empty: expected a CSV with a header")
-        return None
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if frame.empty and not required:
-        return None
-    return frame
-
-
-def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    """Raise a clear error when ``frame`` (read from ``name``) lacks any of ``columns``."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
-
-
-def truthy(series: pd.Series) -> pd.Series:
-    """``true``/``1``/``yes`` (any case) as True, everything else (``false``, "") as False."""
-    return series.astype(str).str.strip().str.lower().isin({"true", "1", "yes"})
-
-
-def numbers(series: pd.Series) -> pd.Series:
-    """Numeric values; "" and unparsable cells are NaN."""
-    import pandas as pd
-
-    return pd.to_numeric(series, errors="coerce")
-
-
-def split_list(value: object) -> list[str]:
-    """A ``;``-separated cell as a list of stripped, non-empty items."""
-    if not isinstance(value, str):
-        return []
-    return [item.strip() for item in value.split(";") if item.strip()]
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """Wilson score 95% interval of the proportion k/n (:func:`analysis.stats.wilson`, scipy);
-    (nan, nan) when n is 0."""
-    from analysis.stats import wilson as interval
-
-    return interval(k, n) or (math.nan, math.nan)
 
 
 def no_data_figure(text: str, height: float = 1.4) -> Figure:

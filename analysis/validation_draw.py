@@ -36,6 +36,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.results import read_table
+from miners.schema.ids import repo_id
+
 #: Registry cues (lower-cased substrings) that put an MLflow file into ``mlflow_registry``.
 REGISTRY_CUES = ("models:/", "register", "registry", "model_version", "latest_versions", "alias")
 #: Cues of a seed site or of a registry URI, for files that do not mention MLflow.
@@ -45,11 +48,6 @@ SHARES = {"mlflow_registry": 0.25, "mlflow_other": 0.25, "keyword": 0.5}
 STRATA = (*SHARES, "residual")
 SAMPLE_COLUMNS = ["repo", "commit", "path", "kind", "lines", "stratum", "rank"]
 STRATA_COLUMNS = ["stratum", "frame_files", "frame_repos", "sample_files", "sample_repos"]
-
-
-def repo_id(full_name: str) -> str:
-    """``owner/name`` -> the clone directory name ``owner__name``."""
-    return full_name.replace("/", "__", 1)
 
 
 def rank(seed: int, repo: str, path: str) -> str:
@@ -79,19 +77,6 @@ def allocate(n: int, shares: dict[str, float]) -> dict[str, int]:
     return out
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist (run the mining stage first, or give --results)"
-        )
-    head = pd.read_csv(path, nrows=0).columns
-    missing = [c for c in columns if c not in head]
-    if missing:
-        raise ValueError(f"{path} lacks the column(s) {', '.join(missing)}")
-    return pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
-
-
 def build_frame(
     files_csv: Path,
     clones_dir: Path,
@@ -105,8 +90,8 @@ def build_frame(
     selected`` of ``corpus.csv`` (default: next to ``files.csv``)."""
     files_csv = Path(files_csv)
     corpus_csv = Path(corpus_csv) if corpus_csv is not None else files_csv.parent / "corpus.csv"
-    files = _read_csv(files_csv, ["repo", "path", "kind", "status", "lines"])
-    corpus = _read_csv(corpus_csv, ["full_name", "sha", "selected"])
+    files = read_table(files_csv.parent, files_csv.stem, ["repo", "path", "kind", "status", "lines"])
+    corpus = read_table(corpus_csv.parent, corpus_csv.stem, ["full_name", "sha", "selected"])
     corpus = corpus[corpus["selected"].str.lower() == "true"]
     commits = {repo_id(r.full_name): r.sha for r in corpus.itertuples()}
     f = files[

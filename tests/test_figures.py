@@ -1,7 +1,7 @@
 """Figure notebooks and ``python -m analysis figures``: the committed notebooks are clean and
-parameterised, and executing them on a small synthetic results folder with a real kernel
-writes every figure (three kernel runs in all: every notebook with rerun data, 06 without,
-and a bad results folder)."""
+parameterised, and executing them with a real kernel on a small synthetic results folder, with
+the analysis tables computed from it, writes every figure (kernel runs: every notebook with
+rerun data, 06 without, 02 without its analysis table, and a bad results folder)."""
 
 from __future__ import annotations
 
@@ -9,91 +9,38 @@ import ast
 import csv
 import hashlib
 import json
-import math
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from analysis import figures
+from analysis import figures, rq5, stats
 from tests.conftest import ROOT
+from tests.test_rq5 import _results as write_rerun_results
+from tests.test_stats import make_results
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01-funnel", "02-prevalence", "03-seed-coverage", "04-registry-over-time",
             "05-traceability", "06-rerun-spread"]
-PRACTICES = ["logs_params", "logs_metrics", "logs_artifacts", "logs_models", "logs_tags",
-             "logs_datasets", "uses_autolog", "uses_client", "uses_registry"]
 
 
 def committed() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 
-def write(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
 def base_results(folder: Path) -> Path:
-    """A few rows of every CSV the notebooks read (no rerun files)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write(folder / "funnel.csv", ["step", "stage", "repositories", "dropped", "drop_reasons"], [
-        [1, "found", 6, 0, ""], [2, "sampled", 5, 1, "not drawn: 1"],
-        [3, "scanned", 5, 0, ""], [4, "with MLflow calls", 4, 1, "no call site: 1"],
-    ])
-    repos = [  # repo, uses_mlflow, py, ipynb, used, seeded, coverage, date, stages, aliases
-        ("a/one", "true", 2, 0, "numpy;sklearn", "numpy;sklearn", "complete",
-         "2022-03-01T10:00:00+02:00", "true", "false"),
-        ("b/two", "true", 0, 1, "torch;random", "torch", "partial",
-         "2024-08-01T00:00:00+00:00", "true", "true"),
-        ("c/three", "true", 1, 1, "sklearn", "", "none", "2025-02-01T00:00:00-05:00", "false",
-         "true"),
-        ("d/four", "true", 3, 0, "", "", "no_random_framework", "", "false", "false"),
-        ("e/five", "false", 0, 0, "numpy", "", "none", "2025-09-09T00:00:00+00:00", "false",
-         "false"),
-    ]
-    features = ["repo", "full_name", "uses_mlflow", "mlflow_files_py", "mlflow_files_ipynb",
-                *PRACTICES, "registers_models", "uses_stages", "uses_aliases",
-                "frameworks_used", "frameworks_seeded", "seed_coverage"]
-    rows = []
-    for i, (name, mlflow, py, nb, used, seeded, coverage, _, stages, aliases) in enumerate(repos):
-        flags = ["true" if (i + j) % 2 else "false" for j in range(len(PRACTICES))]
-        rows.append([name.replace("/", "__"), name, mlflow, py, nb, *flags,
-                     "true" if stages == "true" or aliases == "true" else "false", stages,
-                     aliases, used, seeded, coverage])
-    write(folder / "repo_features.csv", features, rows)
-    write(folder / "corpus.csv", ["full_name", "sha", "commit_date", "selected"],
-          [[r[0], "0" * 40, r[7], "true"] for r in repos] + [["f/six", "", "", "false"]])
-    write(folder / "repo_practices.csv",
-          ["repo", "full_name", "traceability", "traceability_points", "maturity"], [
-              ["a__one", "a/one", 7, "code;data;hyperparameters;metrics;model;environment;randomness", 3],
-              ["b__two", "b/two", 3, "code;metrics;model", 1],
-              ["c__three", "c/three", 2, "code;hyperparameters", 0],
-              ["d__four", "d/four", 0, "", 0],
-              ["e__five", "e/five", 1, "environment", 0],
-          ])
+    """The mined tables of four repositories (tests/test_stats.py) and the analysis tables
+    computed from them: everything the notebooks read but the rerun files."""
+    make_results(folder)
+    assert stats.main(["--results", str(folder), "--generated", str(folder / "generated")]) == 0
     return folder
 
 
 def with_reruns(folder: Path) -> Path:
-    write(folder / "rerun_funnel.csv",
-          ["step", "stage", "condition", "repositories", "dropped", "drop_reasons"], [
-              [1, "sampled", "", 3, 0, ""],
-              [2, "ran", "as_written", 3, 0, ""], [2, "ran", "seeds_forced", 2, 1, "crashed: 1"],
-          ])
-    write(folder / "rerun_repos.csv",
-          ["repo", "full_name", "condition", "runs_planned", "runs_ok", "metrics_compared",
-           "verdict", "why", "max_rel_range", "median_rel_range"], [
-              ["a__one", "a/one", "as_written", 3, 3, 2, "identical", "", "0.0", "0.0"],
-              ["a__one", "a/one", "seeds_forced", 3, 3, 2, "identical", "", "0.0", "0.0"],
-              ["b__two", "b/two", "as_written", 3, 3, 1, "varying", "", "0.25", "0.25"],
-              ["b__two", "b/two", "seeds_forced", 3, 3, 1, "within_tolerance", "", "1e-09", "1e-09"],
-              ["c__three", "c/three", "as_written", 3, 0, 0, "not_judged", "no run ok", "", ""],
-              ["c__three", "c/three", "seeds_forced", 3, 0, 0, "not_judged", "no run ok", "", ""],
-          ])
+    """Adds the rerun tables of tests/test_rq5.py and the RQ5 tables computed from them."""
+    write_rerun_results(folder.parent)  # into <parent>/results
+    assert rq5.main(["--results", str(folder), "--generated", str(folder / "generated")]) == 0
     return folder
 
 
@@ -146,13 +93,6 @@ def test_committed_notebook_is_clean_and_parameterised(path: Path):
 
 
 # --- helpers, without a kernel ------------------------------------------------------------
-
-
-def test_wilson_interval_is_scipy_wilson():
-    low, high = figures.wilson(5, 10)
-    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
-    assert figures.wilson(0, 4)[0] == 0.0
-    assert all(math.isnan(v) for v in figures.wilson(0, 0))
 
 
 def test_saved_figures_are_byte_stable(tmp_path: Path):
@@ -242,6 +182,16 @@ def test_rerun_figure_without_rerun_data(tmp_path: Path):
                          "--out", str(out), "--only", "06", "--keep-executed", str(kept)]) == 0
     assert (out / "06-rerun-spread.pdf").is_file() and (out / "06-rerun-spread.png").is_file()
     assert "no rerun data" in outputs_text(kept / "06-rerun-spread.ipynb")
+
+
+def test_a_figure_without_its_analysis_table_says_to_run_the_analysis(tmp_path: Path):
+    results = make_results(tmp_path / "results")  # the mined tables only
+    out = tmp_path / "figures"
+    assert figures.main(["--results", str(results), "--notebooks", str(NOTEBOOKS),
+                         "--out", str(out), "--only", "02"]) == 1
+    (row,) = read_record(out)
+    assert row["error"].startswith("MissingTableError:")
+    assert "rq1_by_location.csv not found" in row["error"] and "make analysis" in row["error"]
 
 
 def test_invalid_results_folder_gives_a_failure_record(tmp_path: Path, capsys):

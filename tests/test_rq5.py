@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import pytest
 import scipy.stats as sps
 
 from analysis import rq5
+from analysis.formatting import Macros
 from miners.csvio import write_csv
 from miners.rerun import FUNNEL_COLUMNS, RUN_COLUMNS
 from miners.rerun.variance import REPO_COLUMNS, VARIANCE_COLUMNS
+from miners.schema import vocab
 
 
-def test_wilcoxon_paired_matches_scipy_and_gives_the_rank_biserial_effect() -> None:
-    a = [0.5, 0.4, 0.3, 0.2, 0.0]
-    b = [0.0, 0.0, 0.0, 0.1, 0.0]
-    out = rq5.wilcoxon_paired(a, b)
-    ref = sps.wilcoxon([0.5, 0.4, 0.3, 0.1])  # the zero difference is dropped
-    assert (out["n"], out["statistic"], out["p"]) == (5, ref.statistic, ref.pvalue)
-    assert out["effect"] == 1.0  # every non-zero difference favours a
-    mixed = rq5.wilcoxon_paired([1.0, 0.0], [0.0, 2.0])  # ranks 1 (+) and 2 (-)
-    assert mixed["effect"] == pytest.approx((1 - 2) / 3)
-    assert math.isnan(rq5.wilcoxon_paired([0.1], [0.1])["p"])
-    assert rq5.wilcoxon_paired([0.1], [0.1])["effect"] == 0.0
+def analyse(results: Path) -> tuple[Macros, dict, str]:
+    macros = Macros("rq5")
+    tables = rq5.tables(rq5.read_inputs(results), macros)
+    return macros, tables, rq5.latex(tables)["rq5_table"]
 
 
 def _results(tmp_path: Path) -> Path:
@@ -60,7 +53,7 @@ def _results(tmp_path: Path) -> Path:
 
 
 def test_verdict_shares_tests_and_macros_on_known_data(tmp_path: Path) -> None:
-    macros, tables, table_tex = rq5.analyse(_results(tmp_path))
+    macros, tables, table_tex = analyse(_results(tmp_path))
     m = macros.values
     assert (m["RQFiveAsWrittenJudgedTotal"], m["RQFiveAsWrittenIdentical"], m["RQFiveAsWrittenVarying"]) == ("3", "1", "1")
     assert m["RQFiveAsWrittenStable"] == "2" and m["RQFiveAsWrittenStablePct"] == r"66.7\%"
@@ -79,9 +72,16 @@ def test_verdict_shares_tests_and_macros_on_known_data(tmp_path: Path) -> None:
     assert "as\\_written & 1 (33.3\\%)" in table_tex
 
 
+def test_the_statuses_and_conditions_reported_are_the_schemas():
+    assert set(rq5.STATUSES) <= set(vocab.RUN_STATUSES)
+    assert set(rq5.ENV_STATUSES) <= set(vocab.ENV_STATUSES)
+    assert set(rq5.CONDITIONS) <= set(vocab.CONDITIONS) and set(rq5.COND_WORD) == set(rq5.CONDITIONS)
+    assert rq5.VERDICTS == vocab.VERDICTS
+
+
 def test_no_rerun_results_give_na_macros_not_a_crash(tmp_path: Path) -> None:
     (tmp_path / "results").mkdir()
-    macros, tables, _ = rq5.analyse(tmp_path / "results")
+    macros, tables, _ = analyse(tmp_path / "results")
     assert macros.values["RQFiveAsWrittenJudgedTotal"] == "0"
     assert macros.values["RQFiveFisherP"] == "$p$ n/a"
     assert set(tables) == set(rq5.TABLE_DOCS)

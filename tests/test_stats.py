@@ -1,9 +1,8 @@
-"""analysis.stats: the statistics of RQ1-RQ4 and the paper's macros."""
+"""python -m analysis stats: the statistics of RQ1-RQ4 and the paper's macros, end to end."""
 
 from __future__ import annotations
 
 import csv
-import math
 import re
 from pathlib import Path
 
@@ -11,151 +10,23 @@ import pandas as pd
 import pytest
 
 from analysis import stats
+from analysis.inference import wilson
+from analysis.repo_table import REQUIRED
+from miners.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_RESULTS = ROOT / "data" / "demo" / "results"
-
-
-# --------------------------------------------------------------------------- pure functions
-
-
-def test_wilson_matches_a_hand_computed_interval():
-    # p = 7/20 = 0.35, z = 1.959964, z^2 = 3.841459: centre (p + z^2/2n) / (1 + z^2/n)
-    # = 0.4460365 / 1.192073 = 0.374169; half-width z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n)
-    # = 1.959964 * sqrt(0.011375 + 0.0024009) / 1.192073 = 0.192977
-    low, high = stats.wilson(7, 20)
-    assert low == pytest.approx(0.181192, abs=2e-6)
-    assert high == pytest.approx(0.567146, abs=2e-6)
-
-
-def test_wilson_edges():
-    assert stats.wilson(0, 0) is None
-    assert stats.wilson(3, 2) is None
-    low, high = stats.wilson(0, 10)
-    assert low == pytest.approx(0.0, abs=1e-12) and 0.27 < high < 0.28  # z^2/(n+z^2) = 0.2775
-    low, high = stats.wilson(10, 10)
-    assert high == pytest.approx(1.0) and 0.72 < low < 0.73
-
-
-def test_fisher_on_a_known_table():
-    # margins 10/6 and 9/7 of 16: P(a=k) = C(10,k) C(6,9-k) / C(16,9); C(16,9) = 11440.
-    # observed a=8: 270/11440; as or less likely: a=9 (10), a=3 (120) -> p = 400/11440
-    res = stats.fisher([[8, 2], [1, 5]])
-    assert res.p == pytest.approx(400 / 11440, rel=1e-9)
-    assert res.n == 16
-    assert res.effect > 1 and res.effect_low < res.effect < res.effect_high
-    assert res.effect_low > 1  # the exact CI excludes 1, as p < 0.05 suggests
-    # rows swapped: the odds ratio inverts, p stays
-    swapped = stats.fisher([[1, 5], [8, 2]])
-    assert swapped.p == pytest.approx(res.p)
-    assert swapped.effect == pytest.approx(1 / res.effect, rel=1e-6)
-
-
-def test_fisher_degenerate_and_bad_tables():
-    empty_row = stats.fisher([[0, 0], [3, 4]])
-    assert math.isnan(empty_row.p) and math.isnan(empty_row.effect)
-    assert math.isnan(stats.fisher([[0, 0], [0, 0]]).p)
-    with pytest.raises(ValueError):
-        stats.fisher([[1, 2, 3], [4, 5, 6]])
-    with pytest.raises(ValueError):
-        stats.fisher([[1, -2], [3, 4]])
-
-
-def test_chi_square_and_cramers_v():
-    # expected [[12, 18], [28, 42]]: chi2 = 4/12 + 4/18 + 4/28 + 4/42
-    res = stats.chi_square([[10, 20], [30, 40]])
-    chi2 = 4 / 12 + 4 / 18 + 4 / 28 + 4 / 42
-    assert res.statistic == pytest.approx(chi2)
-    assert res.effect == pytest.approx(math.sqrt(chi2 / 100))
-    assert res.extra["dof"] == 1
-    # an all-zero row is dropped; one row left is not testable
-    assert math.isnan(stats.chi_square([[5, 5], [0, 0]]).p)
-    assert stats.chi_square([[10, 20], [0, 0], [30, 40]]).statistic == pytest.approx(chi2)
-
-
-def test_mann_whitney_rank_biserial():
-    res = stats.mann_whitney([3, 4, 5], [1, 2])
-    assert res.statistic == 6  # every a beats every b
-    assert res.effect == pytest.approx(1.0)
-    assert res.p == pytest.approx(0.2)  # exact: 2 of C(5,2) = 10 orderings are as extreme
-    assert stats.mann_whitney([1, 2], [3, 4, 5]).effect == pytest.approx(-1.0)
-    assert math.isnan(stats.mann_whitney([], [1, 2]).p)
-
-
-def test_spearman_and_constant_input():
-    assert stats.spearman([1, 2, 3, 4], [2, 4, 6, 8]).effect == pytest.approx(1.0)
-    assert math.isnan(stats.spearman([1, 1, 1], [1, 2, 3]).effect)
-
-
-def test_bh_adjust_keeps_nan_out_of_the_family():
-    q = stats.bh_adjust([0.01, 0.04, math.nan, 0.03])
-    assert q[0] == pytest.approx(0.03) and q[1] == pytest.approx(0.04)
-    assert q[3] == pytest.approx(0.04) and math.isnan(q[2])
-    assert stats.bh_adjust([]) == []
-
-
-def test_macro_names_are_letters_only():
-    assert stats.macro_name("RQ1", "logs_params") == "RQOneLogsParams"
-    assert stats.macro_name("Trace", 10) == "TraceOneZero"
-    assert stats.macro_name("with MLflow calls") == "WithMLflowCalls"
-    with pytest.raises(ValueError):
-        stats.macro_name("__", "")
-
-
-def test_latex_macro_formatting_and_escaping():
-    assert stats.latex_macro("X", "a_b & 50%") == "\\newcommand{\\X}{a\\_b \\& 50\\%}\n"
-    assert stats.latex_macro("N", 1640) == "\\newcommand{\\N}{1,640}\n"
-    assert stats.latex_macro("V", None) == "\\newcommand{\\V}{n/a}\n"
-    assert stats.latex_macro("V", float("nan")) == "\\newcommand{\\V}{n/a}\n"
-    assert stats.latex_macro("V", 12.345) == "\\newcommand{\\V}{12.3}\n"
-    assert stats.latex_macro("P", "76.7\\%", raw=True) == "\\newcommand{\\P}{76.7\\%}\n"
-    assert stats.tex_escape("~^\\#$") == (
-        "\\textasciitilde{}\\textasciicircum{}\\textbackslash{}\\#\\$")
-    for bad in ("RQ1Params", "Logs_Params", "", "X Y"):
-        with pytest.raises(ValueError):
-            stats.latex_macro(bad, 1)
-
-
-def test_number_formats():
-    assert stats.fmt_pct(0.766666) == "76.7\\%"
-    assert stats.fmt_pct(None) == "n/a"
-    assert stats.fmt_ci(0.7203, 0.8074) == "[72.0\\%, 80.7\\%]"
-    assert stats.fmt_p(0.0004) == "$p < 0.001$"
-    assert stats.fmt_p(0.0349) == "$p = 0.035$"
-    assert stats.fmt_p(math.nan, "q") == "$q$ n/a"
-    assert stats.fmt_num(float("inf")) == "$\\infty$"
-    assert stats.fmt_num(-0.0934) == "$-$0.09"
-
-
-def test_prevalence_denominators():
-    frame = pd.DataFrame({
-        "uses_mlflow": ["true", "true", "true", "false"],
-        "logs_params": ["true", "false", "true", "true"],
-        "sets_seed": ["false", "false", "true", "true"],
-    })
-    everyone = stats.prevalence(frame, ["logs_params"]).iloc[0]
-    assert (everyone["k"], everyone["n"]) == (3, 4)
-    by_column = stats.prevalence(frame, ["logs_params", "sets_seed"], "uses_mlflow")
-    assert by_column[["k", "n"]].values.tolist() == [[2, 3], [1, 3]]
-    assert by_column.iloc[0]["share"] == pytest.approx(2 / 3)
-    low, high = stats.wilson(2, 3)
-    assert by_column.iloc[0]["ci_low"] == pytest.approx(low)
-    assert by_column.iloc[0]["ci_high"] == pytest.approx(high)
-    mask = pd.Series([False, False, True, True])
-    by_mask = stats.prevalence(frame, ["logs_params"], mask).iloc[0]
-    assert (by_mask["k"], by_mask["n"]) == (2, 2)
-    none = stats.prevalence(frame, ["logs_params"], pd.Series([False] * 4)).iloc[0]
-    assert none["n"] == 0 and math.isnan(none["share"]) and math.isnan(none["ci_low"])
-    with pytest.raises(KeyError):
-        stats.prevalence(frame, ["nope"])
-    with pytest.raises(KeyError):
-        stats.prevalence(frame, ["logs_params"], "nope")
 
 
 # --------------------------------------------------------------------------- end to end
 
 
 def _write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    """A CSV of ``rows``; a published table gets every column of the schema, in its order (the
+    values not given empty), then any other of ``columns`` (the frame's ``frame_*``)."""
+    if path.stem in TABLES:
+        declared = TABLES[path.stem].names
+        columns = [*declared, *(c for c in columns if c not in declared)]
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -163,13 +34,13 @@ def _write(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
             writer.writerow({c: row.get(c, "") for c in columns})
 
 
-FEATURE_DEFAULTS = {c: "false" for c in stats.REQUIRED["repo_features.csv"]}
+FEATURE_DEFAULTS = {c: "false" for c in REQUIRED["repo_features"]}
 FEATURE_DEFAULTS.update({"autolog_flavors": "", "registered_model_names": "",
                          "frameworks_used": "", "frameworks_seeded": "",
                          "seed_coverage": "no_random_framework", "mlflow_files_py": "1",
                          "mlflow_files_ipynb": "0", "notebook_share": "0.0",
                          "tracking_sites": "1", "seed_sites": "0", "registry_sites": "0"})
-PRACTICE_DEFAULTS = {c: "false" for c in stats.REQUIRED["repo_practices.csv"]}
+PRACTICE_DEFAULTS = {c: "false" for c in REQUIRED["repo_practices"]}
 PRACTICE_DEFAULTS.update({"dvc_files": "0", "lfs_patterns": "", "data_files": "0",
                           "model_files": "0", "mlruns_dirs": "0", "mlruns_runs": "0",
                           "deps_declared": "0", "pinned_share": "", "mlflow_pin": "absent",
@@ -199,7 +70,7 @@ def make_results(folder: Path) -> Path:
         {"repo": "d__four", "full_name": "d/four", "uses_mlflow": "false",
          "mlflow_files_py": "0", "tracking_sites": "0"},
     ]
-    cols = list(stats.REQUIRED["repo_features.csv"])
+    cols = list(REQUIRED["repo_features"])
     _write(folder / "repo_features.csv", cols, [{**FEATURE_DEFAULTS, **r} for r in repos])
     practices = [
         {"repo": "a__one", "dvc_dir": "true", "tags": "2", "semver_tags": "2",
@@ -209,9 +80,9 @@ def make_results(folder: Path) -> Path:
         {"repo": "c__three", "traceability": "5", "maturity": "1", "ci_systems": "jenkins"},
         {"repo": "d__four", "traceability": "0"},
     ]
-    _write(folder / "repo_practices.csv", list(stats.REQUIRED["repo_practices.csv"]),
+    _write(folder / "repo_practices.csv", list(REQUIRED["repo_practices"]),
            [{**PRACTICE_DEFAULTS, **r} for r in practices])
-    _write(folder / "funnel.csv", list(stats.REQUIRED["funnel.csv"]), [
+    _write(folder / "funnel.csv", list(REQUIRED["funnel"]), [
         {"step": "1", "stage": "found", "repositories": "10", "dropped": "0"},
         {"step": "3", "stage": "sampled", "repositories": "5", "dropped": "5",
          "drop_reasons": "not drawn by the seeded sample: 5"},
@@ -233,18 +104,21 @@ def make_results(folder: Path) -> Path:
          "commit_date": "2025-01-01T00:00:00+00:00"},
     ])
     _write(folder / "call_sites.csv", ["repo", "path", "category", "api", "detail"], [
-        {"repo": "a__one", "category": "seed", "api": "numpy.random.seed",
+        {"repo": "a__one", "path": "train.py", "category": "seed", "api": "numpy.random.seed",
          "detail": "framework=numpy;covers=numpy,sklearn;value=42"},
-        {"repo": "a__one", "category": "seed", "api": "sklearn.model_selection.train_test_split",
+        {"repo": "a__one", "path": "train.py", "category": "seed",
+         "api": "sklearn.model_selection.train_test_split",
          "detail": "framework=sklearn;keyword=random_state;value=7"},
-        {"repo": "c__three", "category": "seed", "api": "sklearn.svm.SVC",
+        {"repo": "c__three", "path": "svc.py", "category": "seed", "api": "sklearn.svm.SVC",
          "detail": "framework=sklearn;keyword=random_state;value=42"},
-        {"repo": "a__one", "category": "tracking", "api": "mlflow.log_param", "detail": ""},
+        {"repo": "a__one", "path": "train.py", "category": "tracking", "api": "mlflow.log_param",
+         "detail": ""},
     ])
     _write(folder / "files.csv", ["repo", "path", "kind", "status"], [
         {"repo": "a__one", "path": "train.py", "kind": "py", "status": "parsed"},
         {"repo": "b__two", "path": "nb.ipynb", "kind": "ipynb", "status": "parsed"},
         {"repo": "b__two", "path": "old.py", "kind": "py", "status": "parse_error"},
+        {"repo": "c__three", "path": "svc.py", "kind": "py", "status": "parsed"},
     ])
     (folder / "provenance.json").write_text('{"sample": {"seed": 2026}}', encoding="utf-8")
     return folder
@@ -273,7 +147,7 @@ def test_command_end_to_end(tmp_path):
     # RQ1 over the three repositories with MLflow calls, not the four selected
     assert (m["RQOneParamsCount"], m["RQOneParamsTotal"], m["RQOneParamsPct"]) == (
         "2", "3", "66.7\\%")
-    low, high = stats.wilson(2, 3)
+    low, high = wilson(2, 3)
     assert m["RQOneParamsCI"] == f"[{100 * low:.1f}\\%, {100 * high:.1f}\\%]"
     assert m["RQOneAutologOnlyCount"] == "1"  # c: autolog, no explicit params or metrics
     assert m["RQOneNotebookOnlyCount"] == "1" and m["RQOneScriptOnlyCount"] == "2"
@@ -308,14 +182,15 @@ def test_command_end_to_end(tmp_path):
         for suffix in ("N", "Stat", "P", "Q", "Effect", "EffectCI", "Counts"):
             assert name + suffix in m
     # every documented table is written with exactly its documented columns
-    for name, doc in stats.TABLE_DOCS.items():
+    for name, doc in stats.table_docs().items():
         assert doc["description"] and all(doc["fields"].values()), name
         with (tables / f"{name}.csv").open(encoding="utf-8") as fh:
             assert next(csv.reader(fh)) == list(doc["fields"]), name
     written = sorted(p.stem for p in tables.glob("*.csv"))
-    assert written == sorted(stats.TABLE_DOCS)
+    assert written == sorted(stats.table_docs())
     rq1 = pd.read_csv(tables / "rq1_tracking.csv").set_index("measure")
     assert rq1.loc["Params", "k"] == 2 and rq1.loc["Params", "n"] == 3
+    assert (tables / "rq1_tracking.csv").read_text().count("0.6667,")  # 4 decimals
     for tex in generated.glob("*.tex"):
         text = tex.read_text(encoding="utf-8")
         assert text.startswith("% Generated by python -m analysis stats; do not edit.")
@@ -323,11 +198,45 @@ def test_command_end_to_end(tmp_path):
             assert "\\toprule" in text and "\\bottomrule" in text
 
 
+def test_the_tables_the_figures_draw(tmp_path):
+    """Computed once here, so the figure notebooks only draw them; floats written exactly."""
+    code, tables, _ = run(make_results(tmp_path / "results"), tmp_path / "out")
+    assert code == 0
+
+    def read(name: str) -> list[dict[str, str]]:
+        with (tables / f"{name}.csv").open(encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+
+    loc = {(r["location"], r["column"]): r for r in read("rq1_by_location")}
+    assert {(r["location"], r["n"]) for r in loc.values()} == {
+        ("all", "3"), ("scripts_only", "2"), ("in_notebooks", "1")}  # b/two calls it in a notebook
+    params = loc[("all", "logs_params")]
+    assert (params["k"], params["share"]) == ("2", repr(2 / 3))  # exact, not 0.6667
+    assert (params["ci_low"], params["ci_high"]) == tuple(repr(x) for x in wilson(2, 3))
+    assert loc[("in_notebooks", "uses_registry")]["k"] == "0"
+    assert [(r["coverage"], r["repositories"], r["analysed"]) for r in read("rq2_coverage")] == [
+        ("complete", "2", "3"), ("partial", "0", "3"), ("none", "1", "3"),
+        ("no_random_framework", "0", "3")]
+    # a/one's commit 2024-05-01T10:00+02:00 is in the first half of 2024 (UTC); d/four has no
+    # MLflow call
+    assert [tuple(r.values()) for r in read("rq3_by_half_year")] == [
+        ("2021-01-01", "1", "0", "0", "0"), ("2023-01-01", "1", "0", "0", "1"),
+        ("2024-01-01", "1", "1", "1", "0")]
+    scores = read("rq4_scores_selected")  # every selected repository, d/four too
+    trace = [r for r in scores if r["score"] == "traceability"]
+    assert [r["value"] for r in trace] == [str(v) for v in range(8)]
+    assert {r["median"] for r in trace} == {"3.5"} and trace[7]["repositories"] == "1"
+    assert {(r["n"], r["median"]) for r in scores if r["score"] == "maturity"} == {("4", "0.5")}
+    points = {r["point"]: (r["repositories"], r["n"]) for r in read("rq4_points_selected")}
+    assert points["code"] == ("4", "4") and points["data"] == ("0", "4")
+
+
+
 def test_every_macro_is_written_whatever_the_input(tmp_path):
     _, _, full = run(make_results(tmp_path / "results"), tmp_path / "full")
     empty = tmp_path / "empty"
     empty.mkdir()
-    _write(empty / "repo_features.csv", list(stats.REQUIRED["repo_features.csv"]), [])
+    _write(empty / "repo_features.csv", list(REQUIRED["repo_features"]), [])
     code, tables, generated = run(empty, tmp_path / "none")
     assert code == 0
     m_empty = macros_of(generated / "stats.tex")
@@ -352,9 +261,15 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert stats.main(["--results", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     results = make_results(tmp_path / "results")
-    _write(results / "funnel.csv", ["step", "stage"], [])
-    assert stats.main(["--results", str(results), "--generated", str(tmp_path / "g")]) == 2
+    argv = ["--results", str(results), "--generated", str(tmp_path / "g")]
+    (results / "funnel.csv").write_text("step,stage\n")
+    assert stats.main(argv) == 2
     assert "funnel.csv lacks the column(s) repositories" in capsys.readouterr().err
+    # the published schema: no undeclared column
+    (results / "funnel.csv").write_text("step,stage,repositories,dropped,drop_reasons,note\n")
+    assert stats.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "column(s) note are not in the schema" in err and "make mine" in err
 
 
 @pytest.mark.skipif(not (DEMO_RESULTS / "repo_features.csv").exists(),

@@ -14,8 +14,21 @@ import pytest
 from scipy.stats import binomtest
 
 from analysis import validation as v
-from analysis.validation_draw import SHARES, allocate, build_frame, rank, select, stratum
+from analysis import validation_labels as labelling
+from analysis.inference import wilson_or_nan
+from analysis.validation_draw import (
+    SAMPLE_COLUMNS,
+    SHARES,
+    allocate,
+    build_frame,
+    draw,
+    rank,
+    select,
+    stratum,
+)
+from analysis.validation_score import match, score
 from miners.scan.tables import scan
+from miners.schema import TABLES
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +40,10 @@ Z95 = 1.959963984540054
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> Path:
+    """A CSV of ``rows``; a published table (files, corpus, call_sites) gets every column of
+    the schema, in its order, the values not given empty."""
+    if path.stem in TABLES:
+        columns = TABLES[path.stem].names
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
@@ -219,11 +236,11 @@ def test_frame_excludes_long_unparsed_unselected_and_missing_files(tmp_path):
 
 def test_draw_is_deterministic_and_independent_of_row_order(tmp_path):
     results, clones = _toy_corpus(tmp_path)
-    a = v.draw(results / "files.csv", clones, n_files=8, min_repos=4)
+    a = draw(results / "files.csv", clones, n_files=8, min_repos=4)
     rows = list(csv.DictReader((results / "files.csv").open()))
     random.Random(1).shuffle(rows)
     write_csv(results / "files.csv", rows, list(rows[0]))
-    b = v.draw(results / "files.csv", clones, n_files=8, min_repos=4)
+    b = draw(results / "files.csv", clones, n_files=8, min_repos=4)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["repo", "commit", "path", "kind", "lines", "stratum", "rank"]
     assert a["stratum"].value_counts().to_dict() == {
@@ -231,7 +248,7 @@ def test_draw_is_deterministic_and_independent_of_row_order(tmp_path):
         "mlflow_registry": 2,
         "mlflow_other": 2,
     }
-    c = v.draw(results / "files.csv", clones, n_files=8, min_repos=4, seed=99)
+    c = draw(results / "files.csv", clones, n_files=8, min_repos=4, seed=99)
     assert set(zip(a["repo"], a["path"], strict=True)) != set(
         zip(c["repo"], c["path"], strict=True)
     )
@@ -282,7 +299,7 @@ def test_match_pairs_keys_as_multisets_and_prefers_equal_apis():
             ("r", "n.ipynb", 3, 1, "registry", "models:/"),
         ]
     )
-    m = v.match(labels, sites)
+    m = match(labels, sites)
     got = sorted(
         zip(
             m["line"],
@@ -306,11 +323,11 @@ def test_match_pairs_keys_as_multisets_and_prefers_equal_apis():
 
 def test_wilson_interval_agrees_with_scipy_and_the_formula():
     for k, n in [(0, 5), (3, 10), (8, 10), (10, 10), (92, 92), (23, 24)]:
-        lo, hi = v.wilson(k, n)
+        lo, hi = wilson_or_nan(k, n)
         ci = binomtest(k, n).proportion_ci(method="wilson")
         assert (lo, hi) == pytest.approx((ci.low, ci.high))
         assert (lo, hi) == pytest.approx(wilson_by_hand(k, n), abs=1e-12)
-    assert all(math.isnan(x) for x in v.wilson(0, 0))
+    assert all(math.isnan(x) for x in wilson_or_nan(0, 0))
 
 
 def test_score_gives_known_precision_recall_and_weighted_estimates():
@@ -377,7 +394,7 @@ def test_score_gives_known_precision_recall_and_weighted_estimates():
             "sample_repos": [1, 1],
         }
     )
-    t = v.score(m, sample, strata).set_index(["category", "stratum"])
+    t = score(m, sample, strata).set_index(["category", "stratum"])
     tr = t.loc[("tracking", "all")]
     assert (tr.tp, tr.fp, tr.fn, tr.label_sites, tr.scanner_sites) == (8, 1, 1, 9, 9)
     assert tr.precision == pytest.approx(8 / 9) and tr.recall == pytest.approx(8 / 9)
@@ -417,8 +434,8 @@ def _labels_dir(tmp_path: Path, label_rows: list[dict]) -> tuple[Path, Path]:
             "rank": "1",
         },
     ]
-    write_csv(labels / "sample.csv", sample, v.SAMPLE_COLUMNS)
-    write_csv(labels / "labels.csv", label_rows, v.LABEL_COLUMNS)
+    write_csv(labels / "sample.csv", sample, SAMPLE_COLUMNS)
+    write_csv(labels / "labels.csv", label_rows, labelling.LABEL_COLUMNS)
     results = tmp_path / "results"
     write_csv(
         results / "call_sites.csv",
@@ -583,7 +600,7 @@ def test_bad_labels_are_clear_errors(tmp_path, row, message):
         "note": "",
     }
     labels, results = _labels_dir(tmp_path, [base | row])
-    with pytest.raises(v.ValidationError, match=message):
+    with pytest.raises(labelling.ValidationError, match=message):
         v.validate(labels, results, tmp_path / "t", tmp_path / "g")
     assert (
         v.main(
@@ -632,9 +649,9 @@ def test_demo_corpus_draw_and_validation_with_the_real_scanner(tmp_path):
         force=False,
     )
     assert 0 < len(sample) <= 8 and sample["repo"].value_counts().max() <= 2
-    sites = v.read_sites(results, sample)
+    sites = labelling.read_sites(results, sample)
     own = sites.assign(commit="0" * 40, note="", cell=["" if c < 0 else c for c in sites["cell"]])
-    write_csv(labels / "labels.csv", own[v.LABEL_COLUMNS].to_dict("records"), v.LABEL_COLUMNS)
+    write_csv(labels / "labels.csv", own[labelling.LABEL_COLUMNS].to_dict("records"), labelling.LABEL_COLUMNS)
     table = v.validate(labels, results, tmp_path / "t", tmp_path / "g").set_index(
         ["category", "stratum"]
     )
@@ -644,7 +661,7 @@ def test_demo_corpus_draw_and_validation_with_the_real_scanner(tmp_path):
         and table.loc[("all", "all"), "fn"] == 0
     )
     assert table.loc[("all", "all"), "recall"] == 1.0
-    write_csv(labels / "labels.csv", [], v.LABEL_COLUMNS)
+    write_csv(labels / "labels.csv", [], labelling.LABEL_COLUMNS)
     table = v.validate(labels, results, tmp_path / "t", tmp_path / "g").set_index(
         ["category", "stratum"]
     )
@@ -684,13 +701,13 @@ def test_committed_labels_are_consistent_with_the_sample():
         s = files[(r.repo, r.path)]
         assert r.commit == s.commit
         assert (r.cell == "") == (s.kind == "py"), f"cell must be empty exactly for .py files: {r}"
-        assert int(r.line) >= 1 and r.category in v.CATEGORIES
-    v.read_labels(COMMITTED, v.read_sample(COMMITTED))  # the scorer's own checks pass too
+        assert int(r.line) >= 1 and r.category in labelling.CATEGORIES
+    labelling.read_labels(COMMITTED, labelling.read_sample(COMMITTED))  # the scorer's own checks pass too
 
 
 def test_every_change_to_the_blind_labels_is_adjudicated():
     blind, final = _committed("labels_blind.csv"), _committed("labels.csv")
-    adj = v.read_adjudication(COMMITTED)
+    adj = labelling.read_adjudication(COMMITTED)
     key = ["repo", "path", "cell", "line", "category"]
     diff = blind.merge(final, how="outer", indicator=True).query("_merge != 'both'")
     changed = {tuple(r) for r in diff[key].values}
