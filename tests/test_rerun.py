@@ -19,8 +19,7 @@ import pytest
 
 from miners import rerun
 from miners.csvio import read_csv
-from miners.rerun import environment as projenv
-from miners.rerun import recipes, sandbox, variance
+from miners.rerun import recipes, requirements, sandbox, sources, variance
 from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
@@ -421,21 +420,27 @@ def test_declared_environment_sources(tmp_path: Path) -> None:
     conda = write_files(tmp_path / "conda", {"MLproject": "conda_env: conda.yaml\nentry_points: {}\n", "conda.yaml":
                    "dependencies:\n  - python=3.8\n  - pytorch=1.13\n  - cudatoolkit=11.3\n  - scikit-learn\n"
                    "  - pip:\n    - mlflow==2.1.1\n"})
-    assert projenv.declared(conda, "MLproject") == (
-        "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], ["cudatoolkit=11.3"], "3.8")
+    d = sources.declared_environment(conda, "MLproject")
+    assert (d.source, d.requirements, d.dropped, d.python) == (
+        "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], [("cudatoolkit=11.3", "conda-only package")],
+        "3.8")
     reqs = write_files(tmp_path / "reqs", {"requirements.txt": "pandas>=2\n-e .\ngit+https://x/y.git\nnumpy==1.26.4\n",
                                       "requirements-dev.txt": "pytest\n"})
-    assert projenv.declared(reqs) == ("requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
+    d = sources.declared_environment(reqs)
+    assert (d.source, d.requirements, [line for line, _ in d.dropped], d.python) == (
+        "requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
     inferred = write_files(tmp_path / "inf", {"main.py": "import os, sklearn.linear_model\nimport cv2\nfrom helpers import x\n",
                                          "helpers.py": "import numpy\n"})
-    assert projenv.declared(inferred) == ("inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
+    d = sources.declared_environment(inferred)
+    assert (d.source, d.requirements, d.dropped, d.python) == (
+        "inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
 
 
 def test_failing_requirement_is_named() -> None:
     err = ("  x No solution found when resolving dependencies:\n  Because numpy==1.19.5 has no wheels with a matching "
            "Python ABI tag and you require numpy==1.19.5, we can conclude that your requirements are unsatisfiable.")
-    assert projenv.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
-    assert projenv.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
+    assert requirements.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
+    assert requirements.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
         "pycocotools==2.0.2"
 
 
