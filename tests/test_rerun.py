@@ -17,9 +17,13 @@ from typing import ClassVar
 
 import pytest
 
-from miners import rerun
 from miners.csvio import read_csv
 from miners.rerun import recipes, requirements, sandbox, sources, variance
+from miners.rerun.config import Config
+from miners.rerun.harness import rerun
+from miners.rerun.outcome import classify
+from miners.rerun.publish import publish
+from miners.rerun.sampling import Project, local_projects
 from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
@@ -266,11 +270,11 @@ def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) ->
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
-    cfg = rerun.Config(work=tmp_path / "w", runs=2, conditions=("as_written",), timeout=6,
-                       python_env=Path(sys.prefix))
-    project = rerun.local_projects([FIXTURES / "sleeper"])
-    rerun.rerun(project, cfg, progress=False)
-    rerun.publish(project, cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=2, conditions=("as_written",), timeout=6,
+                 python_env=Path(sys.prefix))
+    project = local_projects([FIXTURES / "sleeper"])
+    rerun(project, cfg, progress=False)
+    publish(project, cfg, tmp_path / "o")
     rows = read_csv(tmp_path / "o" / "reruns.csv")
     assert [(r["status"], r["attempted"]) for r in rows] == [("timeout", "true"), ("timeout", "false")]
     assert float(rows[0]["seconds"]) < 30
@@ -283,10 +287,10 @@ def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) ->
     shutil.copytree(FIXTURES / "mlproject", project)
     template = (project / "python_env.yaml.in").read_text()
     (project / "python_env.yaml").write_text(template.replace("{mlflow}", importlib.metadata.version("mlflow")))
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120)
-    projects = rerun.local_projects([project])
-    rerun.rerun(projects, cfg, progress=False)
-    rerun.publish(projects, cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120)
+    projects = local_projects([project])
+    rerun(projects, cfg, progress=False)
+    publish(projects, cfg, tmp_path / "o")
     row = read_csv(tmp_path / "o" / "reruns.csv")[0]
     env = read_csv(tmp_path / "o" / "rerun_environments.csv")[0]
     assert (env["env_source"], env["env_status"], env["python_required"]) == ("python_env", "installed", "3.11")
@@ -301,9 +305,9 @@ def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) ->
 
 def test_refuses_without_a_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "available", lambda: None)
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, python_env=Path(sys.prefix))
+    cfg = Config(work=tmp_path / "w", runs=1, python_env=Path(sys.prefix))
     with pytest.raises(sandbox.NoSandbox, match="--unsafe-no-sandbox"):
-        rerun.rerun(rerun.local_projects([FIXTURES / "seeded"]), cfg, progress=False)
+        rerun(local_projects([FIXTURES / "seeded"]), cfg, progress=False)
 
 
 # ------------------------------------------------------------------- pure parts, known answers
@@ -346,12 +350,12 @@ def _outcome(code: int | None, stderr: str = "", timed_out: bool = False) -> san
 ])
 def test_classify(outcome: sandbox.Outcome, exc: dict | None, network: list[str], metrics: int, status: str,
                   exception: str) -> None:
-    assert rerun.classify(outcome, exc, network, metrics, {"src", "train"})[:2] == (status, exception)
+    assert classify(outcome, exc, network, metrics, {"src", "train"})[:2] == (status, exception)
 
 
 def test_a_failure_after_opening_an_lfs_pointer_is_lfs_pointer() -> None:
-    status, _, reason = rerun.classify(_outcome(1), {"class": "KeyError", "message": "'value'"}, [], 0, set(),
-                                       ["data/measurements.csv"])
+    status, _, reason = classify(_outcome(1), {"class": "KeyError", "message": "'value'"}, [], 0, set(),
+                                 ["data/measurements.csv"])
     assert status == "lfs_pointer" and "data/measurements.csv" in reason
 
 
@@ -474,11 +478,11 @@ def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lac
     clone = tmp_path / "clones" / "o__data"
     assert clone_repo("o/data", mirror.as_uri(), clone).status == "cloned"
     assert not (clone / "data" / "values.csv").exists()  # not read by the miners
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120,
-                       python_env=Path(sys.prefix))
-    project = rerun.Project("o__data", clone, "o/data")
-    rerun.rerun([project], cfg, progress=False)
-    rerun.publish([project], cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120,
+                 python_env=Path(sys.prefix))
+    project = Project("o__data", clone, "o/data")
+    rerun([project], cfg, progress=False)
+    publish([project], cfg, tmp_path / "o")
     row = read_csv(tmp_path / "o" / "reruns.csv")[0]
     assert (row["status"], row["files_missing"]) == ("ok", "1"), row
     assert float(read_csv(tmp_path / "o" / "rerun_metrics.csv")[0]["value"]) == 2.0
@@ -516,12 +520,12 @@ def test_environment_as_of_the_commit_and_latest_env_with_mlflow_1_and_3(tmp_pat
     env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e.org", "commit", "-qm", "x"]):
         subprocess.run(["git", *args], cwd=project, env=env, check=True)
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written", "latest_env"), timeout=300,
-                       latest_date="2026-11-01")
-    projects = rerun.local_projects([project])
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written", "latest_env"), timeout=300,
+                 latest_date="2026-11-01")
+    projects = local_projects([project])
     assert projects[0].commit_date.startswith("2022-06-01")
-    rerun.rerun(projects, cfg, progress=False)
-    rerun.publish(projects, cfg, tmp_path / "o")
+    rerun(projects, cfg, progress=False)
+    publish(projects, cfg, tmp_path / "o")
     rows = {r["condition"]: r for r in read_csv(tmp_path / "o" / "reruns.csv")}
     assert rows["as_written"]["status"] == "ok", rows["as_written"]
     assert rows["latest_env"]["status"] == "ok", rows["latest_env"]
