@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from miners.rerun import interventions
+
 LFS_HEADER = b"version https://git-lfs.github.com/spec/"
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/dev", "/proc", "/sys",
           "/var", "/run", "/tmp", "/boot", "/srv", "/mnt", "/media", "/snap", "/root", "/home", "/opt")
@@ -59,7 +61,8 @@ class Mapping:
     kind: str
 
     def describe(self) -> str:
-        return f"path {self.prefix!s} -> {self.base or '.'}/ ({self.where})"
+        """The intervention line of this mapping."""
+        return interventions.path_mapping(self.prefix, self.base, self.where)
 
 
 def complete(project_root: Path, work: Path, repo: str) -> tuple[Path, dict[str, Any]]:

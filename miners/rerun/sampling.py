@@ -29,6 +29,7 @@ from typing import Any
 
 from miners.clone_stage import clone_dir_name
 from miners.csvio import read_csv
+from miners.rerun.vocab import PickedBy
 from miners.sample import draw, rank
 
 SAMPLE_COLUMNS = ["repo", "full_name", "commit", "stratum", "rank", "picked_by"]
@@ -42,7 +43,7 @@ class Project:
     commit: str = ""
     stratum: str = ""
     rank: str = ""
-    picked_by: str = "explicit"
+    picked_by: str = PickedBy.EXPLICIT
     static: dict[str, Any] = field(default_factory=dict)
     commit_date: str = ""
 
@@ -78,7 +79,7 @@ def sample(corpus: Path, features: Path, clones: Path, size: int, seed: int,
         raise ValueError(f"--repos names repositories that are not in {corpus}: {', '.join(unknown)}")
     picked = draw(rows, size, seed, stratify_by="stratum") if size else set()
     return [_project(name, corpus_rows[name], by_name.get(name, {}), clones, seed,
-                     "sample" if name in picked else "explicit")
+                     PickedBy.SAMPLE if name in picked else PickedBy.EXPLICIT)
             for name in sorted(set(picked) | set(explicit))]
 
 
