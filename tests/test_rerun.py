@@ -18,7 +18,7 @@ from typing import ClassVar
 import pytest
 
 from miners.csvio import read_csv
-from miners.rerun import recipes, requirements, sandbox, sources, variance
+from miners.rerun import interventions, recipes, requirements, sandbox, sources, variance, vocab
 from miners.rerun.config import Config
 from miners.rerun.harness import rerun
 from miners.rerun.outcome import classify
@@ -258,6 +258,28 @@ def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:
     prov = json.loads((harness["out"] / "rerun_provenance.json").read_text())
     assert prov["runs_per_condition"] == 2 and prov["sandbox"] in ("bwrap", "unshare")
     assert len(prov["sample"]["project_dirs"]) == len(GROUP)
+
+
+def test_every_published_value_is_in_its_vocabulary(harness: dict) -> None:
+    runs = list(harness["runs"].values())
+    published = {
+        "status": ({r["status"] for r in runs}, vocab.RUN_STATUSES),
+        "entry_kind": ({r["entry_kind"] for r in runs}, vocab.ENTRY_KINDS),
+        "env_status": ({r["env_status"] for r in runs}, vocab.ENV_STATUSES),
+        "env_source": ({r["env_source"] for r in runs}, vocab.ENV_SOURCES),
+        "env_mode": ({r["env_mode"] for r in runs} - {""}, vocab.ENV_MODES),
+        "sandbox": ({r["sandbox"] for r in runs if r["attempted"] == "true"}, vocab.SANDBOXES),
+        "verdict": ({r["verdict"] for r in harness["repos"].values()}, vocab.VERDICTS),
+        "agreement": ({r["agreement"] for r in harness["originals"]}, vocab.AGREEMENTS),
+        "recipe status": ({r["status"] for r in harness["recipes"]}, vocab.PROBE_STATUSES),
+        "picked_by": ({r["picked_by"] for r in read_csv(harness["out"] / "rerun_sample.csv")}, vocab.PICKED_BY),
+    }
+    for column, (values, allowed) in published.items():
+        assert values <= set(allowed), (column, values - set(allowed))
+    assert all(published[c][0] for c in ("status", "entry_kind", "env_status", "env_source", "sandbox", "verdict"))
+    for row in runs:
+        if row["interventions"]:
+            assert interventions.kind_of(row["interventions"]) is not None, row["interventions"]
 
 
 def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) -> None:
