@@ -155,9 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    from miners import rerun
     from miners.protocol import Rerun, load
     from miners.rerun import conditions as registry
+    from miners.rerun.config import Config
+    from miners.rerun.harness import rerun
+    from miners.rerun.publish import publish
+    from miners.rerun.sampling import local_projects, sample
+
     try:
         conditions = registry.parse(args.conditions)
     except ValueError as exc:
@@ -165,36 +169,36 @@ def _rerun(args: argparse.Namespace) -> int:
     settings = load(args.protocol).rerun if args.protocol.exists() else Rerun()
     try:
         if args.project_dirs:
-            projects = rerun.local_projects(args.project_dirs)
+            projects = local_projects(args.project_dirs)
         else:
             features = args.features or args.corpus.parent / "repo_features.csv"
             for f in (args.corpus, features):
                 if not f.exists():
                     raise UsageError(f"{f} not found: run `make mine` first, or give --project-dirs")
             explicit = [n.strip() for n in args.repos.split(",") if n.strip()]
-            projects = rerun.sample(args.corpus, features, args.clones, args.sample, args.seed, explicit)
+            projects = sample(args.corpus, features, args.clones, args.sample, args.seed, explicit)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     missing = [p.repo for p in projects if not p.root.is_dir()]
     if missing:
         raise UsageError(f"{len(missing)} checkout(s) missing under {args.clones} (e.g. {missing[0]}): run `make mine` first")
-    cfg = rerun.Config(work=args.work.resolve(), runs=args.runs or settings.runs, conditions=conditions,
-                       timeout=args.timeout or settings.timeout_seconds,
-                       max_recipes=args.max_recipes or settings.max_recipes,
-                       latest_date=args.latest_date or settings.latest_date,
-                       memory_mb=args.memory_mb, threads=args.threads, jobs=args.jobs,
-                       wheels=args.wheels if args.wheels.is_dir() else None, skip_repeating=not args.no_skip,
-                       unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache, python_env=args.python_env)
+    cfg = Config(work=args.work.resolve(), runs=args.runs or settings.runs, conditions=conditions,
+                 timeout=args.timeout or settings.timeout_seconds,
+                 max_recipes=args.max_recipes or settings.max_recipes,
+                 latest_date=args.latest_date or settings.latest_date,
+                 memory_mb=args.memory_mb, threads=args.threads, jobs=args.jobs,
+                 wheels=args.wheels if args.wheels.is_dir() else None, skip_repeating=not args.no_skip,
+                 unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache, python_env=args.python_env)
     from miners.rerun.sandbox import NoSandbox
 
     try:
-        rerun.rerun(projects, cfg, progress=not args.no_progress)
+        rerun(projects, cfg, progress=not args.no_progress)
     except NoSandbox as exc:
         raise UsageError(str(exc)) from None
-    sample = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
+    drawn = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
               {"corpus": str(args.corpus), "size": args.sample, "seed": args.seed, "explicit": args.repos,
                "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:<owner/name>') (miners.corpus.sample.rank)"})
-    for row in rerun.publish(projects, cfg, args.out, sample):
+    for row in publish(projects, cfg, args.out, drawn):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
     return 0
@@ -202,7 +206,7 @@ def _rerun(args: argparse.Namespace) -> int:
 
 def _rerun_order(args: argparse.Namespace) -> int:
     from miners.csvio import read_csv, write_csv
-    from miners.rerun import order
+    from miners.rerun.sampling import order
     features = args.features or args.corpus.parent / "repo_features.csv"
     for f in (args.corpus, features, *args.exclude):
         if not f.exists():

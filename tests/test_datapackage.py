@@ -13,11 +13,12 @@ import pytest
 import yaml
 
 from analysis import datapackage as dp
-from miners import mine, rerun, schema
+from miners import mine, schema
 from miners.corpus.clone_stage import STATUS_COLUMNS
 from miners.corpus.discover import CORPUS_COLUMNS
 from miners.practices.repo_practices import PRACTICE_COLUMNS
-from miners.rerun import variance
+from miners.rerun import publish, variance
+from miners.rerun.sampling import SAMPLE_COLUMNS
 from miners.scan.features import FEATURE_COLUMNS
 from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS
 
@@ -34,16 +35,16 @@ WRITTEN = {
     "call_sites": SITE_COLUMNS,
     "repo_features": FEATURE_COLUMNS,
     "repo_practices": PRACTICE_COLUMNS,
-    "rerun_sample": rerun.SAMPLE_COLUMNS,
-    "reruns": rerun.RUN_COLUMNS,
-    "rerun_metrics": rerun.METRIC_COLUMNS,
-    "rerun_params": rerun.PARAM_COLUMNS,
+    "rerun_sample": SAMPLE_COLUMNS,
+    "reruns": publish.RUN_COLUMNS,
+    "rerun_metrics": publish.METRIC_COLUMNS,
+    "rerun_params": publish.PARAM_COLUMNS,
     "variance": variance.VARIANCE_COLUMNS,
     "rerun_repos": variance.REPO_COLUMNS,
-    "rerun_environments": rerun.ENV_COLUMNS,
-    "rerun_funnel": rerun.FUNNEL_COLUMNS,
+    "rerun_environments": publish.ENV_COLUMNS,
+    "rerun_funnel": publish.FUNNEL_COLUMNS,
     "rerun_originals": variance.ORIGINAL_COLUMNS,
-    "rerun_recipes": rerun.RECIPE_COLUMNS,
+    "rerun_recipes": publish.RECIPE_COLUMNS,
 }
 PROVENANCE = {"mined_at": "2026-01-02T03:04:05+00:00", "miner_version": "0.1.0+test",
               "frame": "study/frame.csv", "frame_sha256": "ab" * 32, "python": "3.11.7"}

@@ -1,4 +1,5 @@
-"""Environments as of the commit (miners.rerun.environment, miners.practices.envspec): declared Python,
+"""Environments as of the commit (miners.rerun.environment and the modules it builds from:
+interpreter, sources, imports, requirements, install; miners.practices.envspec): declared Python,
 requirement sources, conda/platform translation, relaxation and the NumPy 2 retry. Files are
 real temporary projects; the two builds install from PyPI with uv."""
 
@@ -12,11 +13,17 @@ from pathlib import Path
 import pytest
 
 from miners.practices import envspec
-from miners.rerun import environment as projenv
+from miners.rerun import environment, imports, install, interpreter, requirements, sources
 from tests.conftest import write_files
 
-PYTHONS = projenv.installed_pythons()
-UV = projenv._installer()
+PYTHONS = interpreter.installed_pythons()
+UV = install.uv_command()
+
+
+def first_source(root: Path, mlproject: str = "", **where: str) -> tuple[str, list[str]]:
+    """``(env_source, requirements)`` of the first source of the checkout ``root``."""
+    d = sources.declared_environment(root, mlproject, **where)
+    return d.source, d.requirements
 
 
 
@@ -48,10 +55,10 @@ FAKE = {(3, k): (f"3.{k}.1", f"/py/3.{k}") for k in range(6, 14)}
 
 
 def test_choose_python_by_commit_date_when_nothing_is_declared() -> None:
-    assert projenv.choose_python("", "2021-06-01T10:00:00Z", FAKE) == ((3, 9), [])
-    assert projenv.choose_python("", "2019-10-15T00:00:00Z", FAKE) == ((3, 8), [])
-    assert projenv.choose_python("", "2019-10-13T00:00:00Z", FAKE) == ((3, 7), [])
-    assert projenv.choose_python("", "", FAKE)[0] == (3, 11)  # the machine's own Python
+    assert interpreter.choose_python("", "2021-06-01T10:00:00Z", FAKE) == ((3, 9), [])
+    assert interpreter.choose_python("", "2019-10-15T00:00:00Z", FAKE) == ((3, 8), [])
+    assert interpreter.choose_python("", "2019-10-13T00:00:00Z", FAKE) == ((3, 7), [])
+    assert interpreter.choose_python("", "", FAKE)[0] == (3, 11)  # the machine's own Python
 
 
 @pytest.mark.parametrize(("requested", "date", "minor"), [
@@ -60,26 +67,26 @@ def test_choose_python_by_commit_date_when_nothing_is_declared() -> None:
     ("~3.7", "", (3, 7)), (">=3.6", "2018-01-01", (3, 6)),
 ])
 def test_choose_python_for_a_declared_version_or_specifier(requested: str, date: str, minor: tuple) -> None:
-    assert projenv.choose_python(requested, date, FAKE) == (minor, [])
+    assert interpreter.choose_python(requested, date, FAKE) == (minor, [])
 
 
 def test_a_missing_declared_python_is_substituted_by_the_nearest_and_recorded() -> None:
-    assert projenv.choose_python("3.5", "2017-01-01", FAKE) == (
+    assert interpreter.choose_python("3.5", "2017-01-01", FAKE) == (
         (3, 6), ["python 3.6 substituted for declared 3.5 (not on this machine)"])
     few = {k: v for k, v in FAKE.items() if k in ((3, 8), (3, 11))}
-    assert projenv.choose_python("3.9", "", few)[0] == (3, 8)
-    assert projenv.choose_python("<3.6", "", few) == ((3, 8), ["python 3.8 substituted for declared <3.6 "
+    assert interpreter.choose_python("3.9", "", few)[0] == (3, 8)
+    assert interpreter.choose_python("<3.6", "", few) == ((3, 8), ["python 3.8 substituted for declared <3.6 "
                                                                "(not on this machine)"])
 
 
 @pytest.mark.skipif(not {(3, 6), (3, 8)} <= set(PYTHONS), reason="needs pyenv's Python 3.6 and 3.8")
 def test_python_for_uses_the_machines_interpreters(tmp_path: Path) -> None:
     old = write_files(tmp_path / "old", {".python-version": "3.5.2\n"})
-    requested, source, python, notes = projenv.python_for(old, "2017-01-01T00:00:00Z")
+    requested, source, python, notes = interpreter.python_for(old, "2017-01-01T00:00:00Z")
     assert (requested, source, python) == ("3.5.2", ".python-version", PYTHONS[(3, 6)][1])
     assert notes == ["python 3.6 substituted for declared 3.5.2 (not on this machine)"]
     pyc = write_files(tmp_path / "pyc", {"__pycache__/m.cpython-38.pyc": ""})
-    assert projenv.python_for(pyc, "")[1:3] == ("pyc:cpython-38", PYTHONS[(3, 8)][1])
+    assert interpreter.python_for(pyc, "")[1:3] == ("pyc:cpython-38", PYTHONS[(3, 8)][1])
 
 
 # ----------------------------------------------------------------------- requirement lines
@@ -139,10 +146,10 @@ def test_drops_are_recorded_as_interventions_of_the_declared_environment(tmp_pat
     root = write_files(tmp_path / "p", {"MLproject": "conda_env: conda.yaml\n", "conda.yaml":
                   "dependencies:\n  - python=3.8.5=h7579374_1\n  - numpy=1.19.2=py38h54aff64_0\n  - mkl\n"
                   "  - pip:\n    - pywin32==300\n    - mlflow==1.20.0\n"})
-    source, reqs, dropped, python, python_source = projenv.declared_requirements(root, "MLproject")
-    assert (source, reqs, python, python_source) == ("conda_env", ["numpy==1.19.2", "mlflow==1.20.0"], "3.8.5",
-                                                     "conda.yaml")
-    assert dropped == ["mkl (conda-only package)", "pywin32==300 (Windows-only)"]
+    d = sources.declared_environment(root, "MLproject")
+    assert (d.source, d.requirements, d.python, d.python_source) == (
+        "conda_env", ["numpy==1.19.2", "mlflow==1.20.0"], "3.8.5", "conda.yaml")
+    assert d.dropped == [("mkl", "conda-only package"), ("pywin32==300", "Windows-only")]
 
 
 # ---------------------------------------------------------------------- requirement sources
@@ -166,11 +173,11 @@ def test_lock_files_give_exact_versions_without_dev_groups(tmp_path: Path) -> No
     assert envspec.read_poetry_lock(root / "a/poetry.lock") == ["flask==2.0.1"]
     assert envspec.read_pipfile_lock(root / "b/Pipfile.lock") == ["pywin32==300; sys_platform == 'win32'",
                                                                   "requests==2.25.1"]
-    assert projenv.declared_requirements(root)[:2] == ("lock", ["numpy==1.22.4", "pandas==1.4.2"])
-    assert projenv.declared_requirements(root, entry_folder="a")[:2] == ("lock", ["flask==2.0.1"])
-    source, reqs, dropped, _, _ = projenv.declared_requirements(root, entry_folder="b")
-    assert (source, reqs) == ("lock", ["requests==2.25.1"])
-    assert dropped == ["pywin32==300; sys_platform == 'win32' (Windows-only)"]
+    assert first_source(root) == ("lock", ["numpy==1.22.4", "pandas==1.4.2"])
+    assert first_source(root, entry_folder="a") == ("lock", ["flask==2.0.1"])
+    d = sources.declared_environment(root, entry_folder="b")
+    assert (d.source, d.requirements) == ("lock", ["requests==2.25.1"])
+    assert d.dropped == [("pywin32==300; sys_platform == 'win32'", "Windows-only")]
 
 
 def test_source_order_pinned_before_mlruns_before_python_env_before_ranges(tmp_path: Path) -> None:
@@ -179,15 +186,15 @@ def test_source_order_pinned_before_mlruns_before_python_env_before_ranges(tmp_p
              "mlruns/0/abc/artifacts/model/MLmodel": "flavors: {}\n",
              "mlruns/0/abc/artifacts/model/requirements.txt": "mlflow==1.20.2\nscikit-learn==0.24.2\n"}
     root = write_files(tmp_path / "p", files)
-    assert projenv.declared_requirements(root, "MLproject")[:2] == ("pinned", ["numpy==1.21.0", "pandas==1.3.0"])
+    assert first_source(root, "MLproject") == ("pinned", ["numpy==1.21.0", "pandas==1.3.0"])
     (root / "requirements.txt").write_text("numpy>=1.21\npandas==1.3.0\n")
-    assert projenv.declared_requirements(root, "MLproject")[:2] == ("mlruns_model",
+    assert first_source(root, "MLproject") == ("mlruns_model",
                                                                     ["mlflow==1.20.2", "scikit-learn==0.24.2"])
     shutil.rmtree(root / "mlruns")
-    assert projenv.declared_requirements(root, "MLproject")[:2] == ("python_env", ["scipy"])
+    assert first_source(root, "MLproject") == ("python_env", ["scipy"])
     (root / "MLproject").unlink()
     (root / "python_env.yaml").unlink()
-    assert projenv.declared_requirements(root)[:2] == ("requirements", ["numpy>=1.21", "pandas==1.3.0"])
+    assert first_source(root) == ("requirements", ["numpy>=1.21", "pandas==1.3.0"])
 
 
 def test_mlruns_model_requirements_come_from_the_newest_run(tmp_path: Path) -> None:
@@ -203,18 +210,18 @@ def test_mlruns_model_requirements_come_from_the_newest_run(tmp_path: Path) -> N
         "mlruns/.trash/x/artifacts/model/requirements.txt": "mlflow==2.0.0\n",
     })
     assert envspec.mlruns_model_env(root) == ("conda_env", root / new / "artifacts/model/conda.yaml")
-    assert projenv.declared_requirements(root)[:2] == ("mlruns_model", ["mlflow==1.26.0"])
+    assert first_source(root) == ("mlruns_model", ["mlflow==1.26.0"])
     (root / new / "meta.yaml").write_text("start_time: 1500000000000\n")
-    assert projenv.declared_requirements(root)[:2] == ("mlruns_model", ["mlflow==1.10.0"])
+    assert first_source(root) == ("mlruns_model", ["mlflow==1.10.0"])
 
 
 def test_misspelt_and_folder_requirement_files_are_found(tmp_path: Path) -> None:
     root = write_files(tmp_path / "p", {"requirments.txt": "pandas>=1\n", "svc/requirements/base.txt": "flask\n",
                                    "svc/requirements/dev.txt": "pytest\n", "other/requirement.txt": "-r extra.txt\n",
                                    "other/extra.txt": "scipy\n"})
-    assert projenv.declared_requirements(root)[:2] == ("requirements", ["pandas>=1"])
-    assert projenv.declared_requirements(root, entry_folder="svc")[:2] == ("requirements", ["flask"])
-    assert projenv.declared_requirements(root, entry_folder="other")[:2] == ("requirements", ["scipy"])
+    assert first_source(root) == ("requirements", ["pandas>=1"])
+    assert first_source(root, entry_folder="svc") == ("requirements", ["flask"])
+    assert first_source(root, entry_folder="other") == ("requirements", ["scipy"])
 
 
 def test_inferred_requirements_follow_the_entrys_import_closure(tmp_path: Path) -> None:
@@ -228,33 +235,25 @@ def test_inferred_requirements_follow_the_entrys_import_closure(tmp_path: Path) 
                                                           "metadata": {}, "outputs": []}],
                                                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
     })
-    files, _ = projenv.import_closure(root, ("src/train.py",))
+    files, _ = imports.import_closure(root, ("src/train.py",))
     assert files == ["pipeline/__init__.py", "pipeline/features.py", "pipeline/io.py", "src/helpers.py",
                      "src/train.py"]
-    source, reqs, *_ = projenv.declared_requirements(root, entry_paths=("src/train.py",))
-    assert (source, reqs) == ("inferred", ["mlflow", "pandas", "pyyaml", "scikit-learn"])
-    assert "requests00p" in projenv.inferred(root)  # the whole repository would have taken it
-
-
-def test_entry_files_of_an_mlproject_command(tmp_path: Path) -> None:
-    root = write_files(tmp_path / "p", {"ml/src/train.py": "", "ml/pkg/run.py": ""})
-    assert projenv.entry_files(root, "mlproject", "ml/MLproject", ("python src/train.py --alpha 0.5",), "ml") == \
-        ("ml/src/train.py",)
-    assert projenv.entry_files(root, "mlproject", "ml/MLproject", ("python -m pkg.run",), "ml") == ("ml/pkg/run.py",)
-    assert projenv.entry_files(root, "script", "a.py", (), "") == ("a.py",)
+    assert first_source(root, entry_paths=("src/train.py",)) == ("inferred", ["mlflow", "pandas", "pyyaml",
+                                                                              "scikit-learn"])
+    assert "requests00p" in imports.inferred(root)  # the whole repository would have taken it
 
 
 # --------------------------------------------------------------------------- install pieces
 
 
 def test_resolution_dates_are_utc_and_missing_ones_recorded() -> None:
-    assert projenv.utc_timestamp("2022-12-06T01:11:18+05:30") == "2022-12-05T19:41:18Z"
-    assert projenv.resolution_date("as_of_commit", "2022-12-06T01:11:18+05:30", "2025-06-01") == \
+    assert environment.utc_timestamp("2022-12-06T01:11:18+05:30") == "2022-12-05T19:41:18Z"
+    assert environment.resolution_date("as_of_commit", "2022-12-06T01:11:18+05:30", "2025-06-01") == \
         ("2022-12-05T19:41:18Z", [])
-    assert projenv.resolution_date("latest", "2022-12-06T01:11:18+05:30", "2025-06-01") == ("2025-06-01T00:00:00Z", [])
-    assert projenv.resolution_date("as_of_commit", "", "") == ("", ["no date cap: the commit date is unknown"])
+    assert environment.resolution_date("latest", "2022-12-06T01:11:18+05:30", "2025-06-01") == ("2025-06-01T00:00:00Z", [])
+    assert environment.resolution_date("as_of_commit", "", "") == ("", ["no date cap: the commit date is unknown"])
     with pytest.raises(ValueError, match="unknown environment mode"):
-        projenv.resolution_date("today", "", "")
+        environment.resolution_date("today", "", "")
 
 
 UV_NO_VERSION = """  x No solution found when resolving dependencies:
@@ -269,14 +268,14 @@ UV_CONFLICT = """  x No solution found when resolving dependencies:
 
 def test_failing_requirement_is_the_one_the_resolver_names_first() -> None:
     lines = ["six==1.15.0", "numpy==1.99.5", "mlflow"]
-    assert projenv.failing_requirement(UV_NO_VERSION, lines) == "numpy==1.99.5"
-    assert projenv.failing_requirement(UV_CONFLICT, ["numpy==1.10.0", "pandas==1.1.0"]) == "pandas==1.1.0"
-    assert projenv.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
+    assert requirements.failing_requirement(UV_NO_VERSION, lines) == "numpy==1.99.5"
+    assert requirements.failing_requirement(UV_CONFLICT, ["numpy==1.10.0", "pandas==1.1.0"]) == "pandas==1.1.0"
+    assert requirements.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
         "pycocotools==2.0.2"
-    assert projenv.failing_requirement("error: something else", lines) == ""
-    assert projenv.relaxed("numpy==1.99.5") == "numpy"
-    assert projenv.relaxed('pandas[excel]>=1; python_version < "3.8"') == 'pandas[excel]; python_version < "3.8"'
-    assert projenv.relaxed("requests00p") is None
+    assert requirements.failing_requirement("error: something else", lines) == ""
+    assert requirements.relaxed("numpy==1.99.5") == "numpy"
+    assert requirements.relaxed('pandas[excel]>=1; python_version < "3.8"') == 'pandas[excel]; python_version < "3.8"'
+    assert requirements.relaxed("requests00p") is None
 
 
 @pytest.mark.skipif(UV is None, reason="needs uv")
@@ -285,7 +284,7 @@ def test_real_uv_error_names_the_missing_pin(tmp_path: Path) -> None:
     proc = subprocess.run([*UV, "pip", "install", "--python", str(tmp_path / "v/bin/python"), "six==1.15.0",
                            "numpy==1.99.5"], capture_output=True, text=True, check=False)
     assert proc.returncode != 0
-    assert projenv.failing_requirement(proc.stderr, ["six==1.15.0", "numpy==1.99.5"]) == "numpy==1.99.5"
+    assert requirements.failing_requirement(proc.stderr, ["six==1.15.0", "numpy==1.99.5"]) == "numpy==1.99.5"
 
 
 class FakeInstaller:
@@ -302,8 +301,8 @@ class FakeInstaller:
 
 def test_relaxing_drops_only_the_failing_constraints_and_records_each() -> None:
     inst = FakeInstaller({"numpy==1.99.5", "torchx==9.9"})
-    result = projenv.EnvResult(added=["mlflow"])
-    status, lines = projenv._install(inst, result, ["six==1.15.0", "numpy==1.99.5", "torchx==9.9"], [])  # type: ignore[arg-type]
+    result = environment.EnvResult(added=["mlflow"])
+    status, lines = install.install_relaxing(inst, result, ["six==1.15.0", "numpy==1.99.5", "torchx==9.9"], [])  # type: ignore[arg-type]
     assert (status, lines) == ("installed_relaxed", ["six==1.15.0", "numpy", "torchx"])
     assert result.interventions == ["relaxed numpy==1.99.5 (failed to install)", "relaxed torchx==9.9 (failed to install)"]
     assert inst.calls[0] == ["six==1.15.0", "numpy==1.99.5", "torchx==9.9", "mlflow"]
@@ -312,10 +311,10 @@ def test_relaxing_drops_only_the_failing_constraints_and_records_each() -> None:
 
 def test_relaxation_stops_after_three_rounds() -> None:
     bad = {f"p{k}==1" for k in range(5)}
-    result = projenv.EnvResult()
-    status, _ = projenv._install(FakeInstaller(bad), result, sorted(bad), [])  # type: ignore[arg-type]
+    result = environment.EnvResult()
+    status, _ = install.install_relaxing(FakeInstaller(bad), result, sorted(bad), [])  # type: ignore[arg-type]
     assert status == "install_failed"
-    assert len(result.interventions) == projenv.RELAX_ROUNDS
+    assert len(result.interventions) == install.RELAX_ROUNDS
 
 
 @pytest.mark.parametrize(("output", "sign"), [
@@ -327,7 +326,7 @@ def test_relaxation_stops_after_three_rounds() -> None:
     ("ModuleNotFoundError: No module named 'pandas'", ""),
 ])
 def test_numpy_binary_incompatibility_is_recognised(output: str, sign: str) -> None:
-    assert projenv.numpy_abi_error(output) == sign
+    assert install.numpy_abi_error(output) == sign
 
 
 # ------------------------------------------------------------------------------ real builds
@@ -336,7 +335,7 @@ def test_numpy_binary_incompatibility_is_recognised(output: str, sign: str) -> N
 @pytest.mark.skipif(UV is None or (3, 9) not in PYTHONS, reason="needs uv and Python 3.9")
 def test_build_as_of_the_commit_gets_that_days_python_and_packages(tmp_path: Path) -> None:
     root = write_files(tmp_path / "p", {"requirements.txt": "numpy\n", "train.py": "import numpy\nimport mlflow\n"})
-    env = projenv.build(root, tmp_path / "env", None, entry_paths=("train.py",),
+    env = environment.build(root, tmp_path / "env", None, entry_paths=("train.py",),
                         commit_date="2021-06-01T12:00:00+02:00")
     assert (env.env_status, env.env_source, env.mode, env.resolution_date) == (
         "installed", "requirements", "as_of_commit", "2021-06-01T10:00:00Z")
@@ -345,7 +344,7 @@ def test_build_as_of_the_commit_gets_that_days_python_and_packages(tmp_path: Pat
     assert tuple(int(x) for x in versions["numpy"].split(".")[:2]) <= (1, 20)
     assert tuple(int(x) for x in versions["mlflow"].split(".")[:2]) < (1, 18)
     assert env.interventions == ["added mlflow (not declared)", "added setuptools<81 (not declared)"]
-    again = projenv.build(root, tmp_path / "env", None, commit_date="2030-01-01")
+    again = environment.build(root, tmp_path / "env", None, commit_date="2030-01-01")
     assert again == env  # the record is reused as it was
 
 
@@ -353,7 +352,7 @@ def test_build_as_of_the_commit_gets_that_days_python_and_packages(tmp_path: Pat
 def test_build_relaxes_only_the_pin_that_does_not_exist(tmp_path: Path) -> None:
     root = write_files(tmp_path / "p", {"requirements.txt": "six==1.15.0\nnumpy==1.99.5\nmlflow==1.17.0\n",
                                    "train.py": "import numpy, six, mlflow\n"})
-    env = projenv.build(root, tmp_path / "env", None, entry_paths=("train.py",), commit_date="2021-06-01")
+    env = environment.build(root, tmp_path / "env", None, entry_paths=("train.py",), commit_date="2021-06-01")
     assert (env.env_status, env.env_source, env.failed_requirement) == ("installed_relaxed", "pinned", "numpy==1.99.5")
     assert "relaxed numpy==1.99.5 (failed to install)" in env.interventions
     lock = env.lock.splitlines()
@@ -367,9 +366,9 @@ def test_an_install_past_the_timeout_fails_with_that_reason() -> None:
             self.calls.append(list(lines))
             return -1, "the install took longer than 5 s"
 
-    result = projenv.EnvResult()
+    result = environment.EnvResult()
     inst = Slow(set())
-    assert projenv._install(inst, result, ["numpy==1.19.5"], [])[0] == "install_failed"  # type: ignore[arg-type]
+    assert install.install_relaxing(inst, result, ["numpy==1.19.5"], [])[0] == "install_failed"  # type: ignore[arg-type]
     assert (result.reason, len(inst.calls), result.interventions) == ("the install took longer than 5 s", 1, [])
 
 
@@ -381,14 +380,14 @@ def test_numpy_2_binary_error_reinstalls_once_with_numpy_below_2(monkeypatch: py
             return "numpy==2.0.2\npandas==1.3.5\n"
 
     outputs = {"pandas": "pandas ValueError numpy.dtype size changed, may indicate binary incompatibility."}
-    monkeypatch.setattr(projenv, "import_check", lambda _py, mods, _env: "".join(outputs.get(m, "") for m in mods))
-    inst, result = Installed(set()), projenv.EnvResult(added=["mlflow"])
-    projenv._numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas", "sklearn"])  # type: ignore[arg-type]
+    monkeypatch.setattr(install, "import_check", lambda _py, mods, _env: "".join(outputs.get(m, "") for m in mods))
+    inst, result = Installed(set()), environment.EnvResult(added=["mlflow"])
+    install.numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas", "sklearn"])  # type: ignore[arg-type]
     assert inst.calls == [["pandas==1.3.5", "mlflow", "numpy<2"]]
     assert result.interventions == ["numpy<2 (binary incompatibility: numpy.dtype size changed)"]
     outputs.clear()
-    inst, result = Installed(set()), projenv.EnvResult()
-    projenv._numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas"])  # type: ignore[arg-type]
+    inst, result = Installed(set()), environment.EnvResult()
+    install.numpy_retry(inst, result, ["pandas==1.3.5"], ["pandas"])  # type: ignore[arg-type]
     assert (inst.calls, result.interventions) == ([], [])
 
 
@@ -400,17 +399,17 @@ def test_declared_requirements_that_never_install_fall_back_to_the_imports_of_th
             return (1, "error: failed to parse a conda export line") if bad else (0, "")
 
     inst = Failing(set())
-    result = projenv.EnvResult(added=["mlflow"])
-    declared = projenv.Declared("requirements")
+    result = environment.EnvResult(added=["mlflow"])
+    declared = envspec.Declared("requirements")
     declared.requirements = ["_libgcc_mutex==0.1", "chromadb==0.4.24"]
-    status, lines = projenv._install_or_imports(inst, result, declared, ["pandas", "scikit-learn"])  # type: ignore[arg-type]
+    status, lines = install.install_or_imports(inst, result, declared, ["pandas", "scikit-learn"])  # type: ignore[arg-type]
     assert (status, lines, result.env_source) == ("installed_imports", ["pandas", "scikit-learn"], "inferred")
     assert inst.calls == [["_libgcc_mutex==0.1", "chromadb==0.4.24", "mlflow"], ["pandas", "scikit-learn", "mlflow"]]
     assert result.interventions[-1].startswith("the declared requirements (requirements) did not install")
     # declared requirements that install are kept, and nothing else is tried
-    inst, result = Failing(set()), projenv.EnvResult(added=["mlflow"])
+    inst, result = Failing(set()), environment.EnvResult(added=["mlflow"])
     declared.requirements = ["chromadb==0.4.24"]
-    assert projenv._install_or_imports(inst, result, declared, ["pandas"])[0] == "installed"  # type: ignore[arg-type]
+    assert install.install_or_imports(inst, result, declared, ["pandas"])[0] == "installed"  # type: ignore[arg-type]
     assert len(inst.calls) == 1
 
 
@@ -420,14 +419,14 @@ def test_imports_of_the_files_run_that_are_not_declared_are_added(tmp_path: Path
     (tmp_path / "nb" / "helpers.py").write_text("from loguru import logger\n")
     (tmp_path / "nb" / "train.py").write_text("import pandas\nimport helpers\nimport sklearn\n")
     (tmp_path / "abandoned.py").write_text("import requests00p\n")
-    declared = projenv._declared(tmp_path, "", ("nb/train.py",), "")
+    declared = sources.declared_environment(tmp_path, entry_paths=("nb/train.py",))
     assert declared.source == "pinned"
-    assert projenv._undeclared_imports(tmp_path, ("nb/train.py",), declared) == ["loguru", "scikit-learn"]
+    assert environment.undeclared_imports(tmp_path, ("nb/train.py",), declared) == ["loguru", "scikit-learn"]
 
 
 def test_an_import_guess_that_does_not_install_is_dropped_not_fatal() -> None:
     inst = FakeInstaller({"pythonjsonlogger"})
-    result = projenv.EnvResult(added=["mlflow", "pythonjsonlogger"], guessed=["pythonjsonlogger"])
-    status, lines = projenv._install(inst, result, ["pandas==1.5.3"], [])  # type: ignore[arg-type]
+    result = environment.EnvResult(added=["mlflow", "pythonjsonlogger"], guessed=["pythonjsonlogger"])
+    status, lines = install.install_relaxing(inst, result, ["pandas==1.5.3"], [])  # type: ignore[arg-type]
     assert (status, lines, result.added) == ("installed", ["pandas==1.5.3"], ["mlflow"])
     assert result.interventions == ["dropped pythonjsonlogger (imported, but no such distribution installs)"]

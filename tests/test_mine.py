@@ -16,6 +16,7 @@ import pytest
 from miners.csvio import read_csv
 from miners.mine import mine
 from miners.protocol import load
+from miners.schema.check import problems
 from tests.conftest import ROOT, SAMPLE, git
 
 PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "repo_features.csv",
@@ -88,6 +89,13 @@ def test_funnel_and_published_tables(reference):
     churn = next(r for k, r in practices.items() if k.endswith("__churn-sklearn"))
     assert churn["mlproject_env"] == "python_env" and churn["tags"] == "1" and churn["mlflow_pin"] == "exact"
     assert (results / "provenance.json").exists()
+
+
+def test_every_published_table_fits_the_schema(reference):
+    """What the real mine writes (header, types, vocabularies) against miners.schema."""
+    results, _funnel = reference
+    for name in PUBLISHED:
+        assert problems(name.removesuffix(".csv"), results / name) == [], name
 
 
 def test_pinned_commits_are_re_mined_exactly(fixture_corpus, reference, tmp_path):

@@ -17,10 +17,16 @@ from typing import ClassVar
 
 import pytest
 
-from miners import rerun
 from miners.csvio import read_csv
-from miners.rerun import environment as projenv
-from miners.rerun import recipes, sandbox, variance
+from miners.rerun import interventions, recipes, requirements, sandbox, sources, variance, vocab
+from miners.rerun.config import Config
+from miners.rerun.harness import rerun
+from miners.rerun.outcome import classify
+from miners.rerun.publish import publish
+from miners.rerun.sampling import Project, local_projects
+from miners.schema import TABLES
+from miners.schema.check import problems
+from miners.schema.rerun import RERUN
 from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
@@ -257,6 +263,37 @@ def test_every_run_row_has_environment_and_sandbox_facts(harness: dict) -> None:
     assert len(prov["sample"]["project_dirs"]) == len(GROUP)
 
 
+def test_every_published_value_is_in_its_vocabulary(harness: dict) -> None:
+    runs = list(harness["runs"].values())
+    published = {
+        "status": ({r["status"] for r in runs}, vocab.RUN_STATUSES),
+        "entry_kind": ({r["entry_kind"] for r in runs}, vocab.ENTRY_KINDS),
+        "env_status": ({r["env_status"] for r in runs}, vocab.ENV_STATUSES),
+        "env_source": ({r["env_source"] for r in runs}, vocab.ENV_SOURCES),
+        "env_mode": ({r["env_mode"] for r in runs} - {""}, vocab.ENV_MODES),
+        "sandbox": ({r["sandbox"] for r in runs if r["attempted"] == "true"}, vocab.SANDBOXES),
+        "verdict": ({r["verdict"] for r in harness["repos"].values()}, vocab.VERDICTS),
+        "agreement": ({r["agreement"] for r in harness["originals"]}, vocab.AGREEMENTS),
+        "recipe status": ({r["status"] for r in harness["recipes"]}, vocab.PROBE_STATUSES),
+        "picked_by": ({r["picked_by"] for r in read_csv(harness["out"] / "rerun_sample.csv")}, vocab.PICKED_BY),
+    }
+    for column, (values, allowed) in published.items():
+        assert values <= set(allowed), (column, values - set(allowed))
+    assert all(published[c][0] for c in ("status", "entry_kind", "env_status", "env_source", "sandbox", "verdict"))
+    for row in runs:
+        if row["interventions"]:
+            assert interventions.kind_of(row["interventions"]) is not None, row["interventions"]
+
+
+def test_every_table_the_harness_writes_fits_the_published_schema(harness: dict) -> None:
+    """The header, types, vocabularies and keys of every rerun CSV against miners.schema."""
+    written = sorted(p.stem for p in harness["out"].glob("*.csv"))
+    assert set(RERUN) <= set(written)
+    for name in written:
+        if name in TABLES:
+            assert problems(name, harness["out"] / f"{name}.csv") == [], name
+
+
 def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) -> None:
     before = {p.name: p.read_bytes() for p in harness["out"].glob("*.csv")}
     records = {p: p.stat().st_mtime_ns for p in (harness["work"] / "records").rglob("*-*.json")}
@@ -267,11 +304,11 @@ def test_restart_executes_nothing_and_publishes_the_same_bytes(harness: dict) ->
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
-    cfg = rerun.Config(work=tmp_path / "w", runs=2, conditions=("as_written",), timeout=6,
-                       python_env=Path(sys.prefix))
-    project = rerun.local_projects([FIXTURES / "sleeper"])
-    rerun.rerun(project, cfg, progress=False)
-    rerun.publish(project, cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=2, conditions=("as_written",), timeout=6,
+                 python_env=Path(sys.prefix))
+    project = local_projects([FIXTURES / "sleeper"])
+    rerun(project, cfg, progress=False)
+    publish(project, cfg, tmp_path / "o")
     rows = read_csv(tmp_path / "o" / "reruns.csv")
     assert [(r["status"], r["attempted"]) for r in rows] == [("timeout", "true"), ("timeout", "false")]
     assert float(rows[0]["seconds"]) < 30
@@ -284,10 +321,10 @@ def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) ->
     shutil.copytree(FIXTURES / "mlproject", project)
     template = (project / "python_env.yaml.in").read_text()
     (project / "python_env.yaml").write_text(template.replace("{mlflow}", importlib.metadata.version("mlflow")))
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120)
-    projects = rerun.local_projects([project])
-    rerun.rerun(projects, cfg, progress=False)
-    rerun.publish(projects, cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120)
+    projects = local_projects([project])
+    rerun(projects, cfg, progress=False)
+    publish(projects, cfg, tmp_path / "o")
     row = read_csv(tmp_path / "o" / "reruns.csv")[0]
     env = read_csv(tmp_path / "o" / "rerun_environments.csv")[0]
     assert (env["env_source"], env["env_status"], env["python_required"]) == ("python_env", "installed", "3.11")
@@ -302,9 +339,9 @@ def test_mlproject_with_python_env_builds_its_own_environment(tmp_path: Path) ->
 
 def test_refuses_without_a_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "available", lambda: None)
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, python_env=Path(sys.prefix))
+    cfg = Config(work=tmp_path / "w", runs=1, python_env=Path(sys.prefix))
     with pytest.raises(sandbox.NoSandbox, match="--unsafe-no-sandbox"):
-        rerun.rerun(rerun.local_projects([FIXTURES / "seeded"]), cfg, progress=False)
+        rerun(local_projects([FIXTURES / "seeded"]), cfg, progress=False)
 
 
 # ------------------------------------------------------------------- pure parts, known answers
@@ -347,12 +384,12 @@ def _outcome(code: int | None, stderr: str = "", timed_out: bool = False) -> san
 ])
 def test_classify(outcome: sandbox.Outcome, exc: dict | None, network: list[str], metrics: int, status: str,
                   exception: str) -> None:
-    assert rerun.classify(outcome, exc, network, metrics, {"src", "train"})[:2] == (status, exception)
+    assert classify(outcome, exc, network, metrics, {"src", "train"})[:2] == (status, exception)
 
 
 def test_a_failure_after_opening_an_lfs_pointer_is_lfs_pointer() -> None:
-    status, _, reason = rerun.classify(_outcome(1), {"class": "KeyError", "message": "'value'"}, [], 0, set(),
-                                       ["data/measurements.csv"])
+    status, _, reason = classify(_outcome(1), {"class": "KeyError", "message": "'value'"}, [], 0, set(),
+                                 ["data/measurements.csv"])
     assert status == "lfs_pointer" and "data/measurements.csv" in reason
 
 
@@ -421,21 +458,27 @@ def test_declared_environment_sources(tmp_path: Path) -> None:
     conda = write_files(tmp_path / "conda", {"MLproject": "conda_env: conda.yaml\nentry_points: {}\n", "conda.yaml":
                    "dependencies:\n  - python=3.8\n  - pytorch=1.13\n  - cudatoolkit=11.3\n  - scikit-learn\n"
                    "  - pip:\n    - mlflow==2.1.1\n"})
-    assert projenv.declared(conda, "MLproject") == (
-        "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], ["cudatoolkit=11.3"], "3.8")
+    d = sources.declared_environment(conda, "MLproject")
+    assert (d.source, d.requirements, d.dropped, d.python) == (
+        "conda_env", ["torch==1.13.*", "scikit-learn", "mlflow==2.1.1"], [("cudatoolkit=11.3", "conda-only package")],
+        "3.8")
     reqs = write_files(tmp_path / "reqs", {"requirements.txt": "pandas>=2\n-e .\ngit+https://x/y.git\nnumpy==1.26.4\n",
                                       "requirements-dev.txt": "pytest\n"})
-    assert projenv.declared(reqs) == ("requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
+    d = sources.declared_environment(reqs)
+    assert (d.source, d.requirements, [line for line, _ in d.dropped], d.python) == (
+        "requirements", ["pandas>=2", "numpy==1.26.4"], ["-e .", "git+https://x/y.git"], "")
     inferred = write_files(tmp_path / "inf", {"main.py": "import os, sklearn.linear_model\nimport cv2\nfrom helpers import x\n",
                                          "helpers.py": "import numpy\n"})
-    assert projenv.declared(inferred) == ("inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
+    d = sources.declared_environment(inferred)
+    assert (d.source, d.requirements, d.dropped, d.python) == (
+        "inferred", ["numpy", "opencv-python-headless", "scikit-learn"], [], "")
 
 
 def test_failing_requirement_is_named() -> None:
     err = ("  x No solution found when resolving dependencies:\n  Because numpy==1.19.5 has no wheels with a matching "
            "Python ABI tag and you require numpy==1.19.5, we can conclude that your requirements are unsatisfiable.")
-    assert projenv.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
-    assert projenv.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
+    assert requirements.failing_requirement(err, ["pandas", "numpy==1.19.5"]) == "numpy==1.19.5"
+    assert requirements.failing_requirement("  x Failed to build `pycocotools==2.0.2`", ["pycocotools==2.0.2"]) == \
         "pycocotools==2.0.2"
 
 
@@ -469,11 +512,11 @@ def test_runs_use_a_complete_checkout_of_the_clone_and_name_blobs_the_remote_lac
     clone = tmp_path / "clones" / "o__data"
     assert clone_repo("o/data", mirror.as_uri(), clone).status == "cloned"
     assert not (clone / "data" / "values.csv").exists()  # not read by the miners
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120,
-                       python_env=Path(sys.prefix))
-    project = rerun.Project("o__data", clone, "o/data")
-    rerun.rerun([project], cfg, progress=False)
-    rerun.publish([project], cfg, tmp_path / "o")
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written",), timeout=120,
+                 python_env=Path(sys.prefix))
+    project = Project("o__data", clone, "o/data")
+    rerun([project], cfg, progress=False)
+    publish([project], cfg, tmp_path / "o")
     row = read_csv(tmp_path / "o" / "reruns.csv")[0]
     assert (row["status"], row["files_missing"]) == ("ok", "1"), row
     assert float(read_csv(tmp_path / "o" / "rerun_metrics.csv")[0]["value"]) == 2.0
@@ -511,12 +554,12 @@ def test_environment_as_of_the_commit_and_latest_env_with_mlflow_1_and_3(tmp_pat
     env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e.org", "commit", "-qm", "x"]):
         subprocess.run(["git", *args], cwd=project, env=env, check=True)
-    cfg = rerun.Config(work=tmp_path / "w", runs=1, conditions=("as_written", "latest_env"), timeout=300,
-                       latest_date="2026-11-01")
-    projects = rerun.local_projects([project])
+    cfg = Config(work=tmp_path / "w", runs=1, conditions=("as_written", "latest_env"), timeout=300,
+                 latest_date="2026-11-01")
+    projects = local_projects([project])
     assert projects[0].commit_date.startswith("2022-06-01")
-    rerun.rerun(projects, cfg, progress=False)
-    rerun.publish(projects, cfg, tmp_path / "o")
+    rerun(projects, cfg, progress=False)
+    publish(projects, cfg, tmp_path / "o")
     rows = {r["condition"]: r for r in read_csv(tmp_path / "o" / "reruns.csv")}
     assert rows["as_written"]["status"] == "ok", rows["as_written"]
     assert rows["latest_env"]["status"] == "ok", rows["latest_env"]

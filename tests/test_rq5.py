@@ -9,7 +9,7 @@ import scipy.stats as sps
 from analysis import rq5
 from analysis.formatting import Macros
 from miners.csvio import write_csv
-from miners.rerun import FUNNEL_COLUMNS, RUN_COLUMNS
+from miners.rerun.publish import FUNNEL_COLUMNS, RUN_COLUMNS
 from miners.rerun.variance import REPO_COLUMNS, VARIANCE_COLUMNS
 from miners.schema import vocab
 

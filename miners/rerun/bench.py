@@ -5,7 +5,7 @@ Definitions (seconds of wall-clock time, each the minimum of ``repeat`` measurem
 * ``bare``: the fixture script (imports MLflow, logs one param and one metric into a fresh file
   store) run directly with this interpreter: the project's own time.
 * ``harness``: one whole run of the same script through the harness
-  (:func:`miners.rerun.harness.execute`): a fresh copy of the checkout, the injected capture,
+  (:func:`miners.rerun.execute.execute`): a fresh copy of the checkout, the injected capture,
   the sandbox, the driver script, reading the store back and cleaning up.
 * ``overhead`` = harness - bare; its parts, measured separately: ``copy`` (the checkout copy),
   ``sandbox`` (``true`` run in the sandbox), ``read_store`` (reading the run's store back).
@@ -41,7 +41,10 @@ def _best(fn, repeat: int) -> float:
 
 def overhead(work: Path, repeat: int = 3, env_build: bool = True) -> list[tuple[str, float]]:
     """``[(measure, seconds)]`` as defined in the module docstring."""
-    from miners.rerun import capture, conditions, environment, harness, recipes, sandbox
+    from miners.rerun import capture, conditions, environment, recipes, sandbox
+    from miners.rerun.config import Config
+    from miners.rerun.execute import execute
+    from miners.rerun.prepare import Prepared
     from miners.rerun.sampling import Project
 
     work = Path(work).resolve()
@@ -59,15 +62,15 @@ def overhead(work: Path, repeat: int = 3, env_build: bool = True) -> list[tuple[
         subprocess.run([sys.executable, "train.py"], cwd=project, check=True, capture_output=True,
                        env={**env, "MLFLOW_TRACKING_URI": store.as_uri()})
 
-    cfg = harness.Config(work=work / "w", runs=1, python_env=Path(sys.prefix))
+    cfg = Config(work=work / "w", runs=1, python_env=Path(sys.prefix))
     given = environment.given(Path(sys.prefix))
-    prep = harness.Prepared([], [], [], [], 0, [], set())
+    prep = Prepared([], [], [], [], 0, [], set())
     recipe = recipes.Recipe("script", "train.py", (recipes.Step("python", ("python", "train.py"), ""),), "bench",
                             ("train.py",))
     proj = Project("bench", project)
 
     def run() -> None:
-        row = harness.execute(proj, prep, recipe, given, conditions.get("as_written"), 1, cfg)["row"]
+        row = execute(proj, prep, recipe, given, conditions.get("as_written"), 1, cfg)["row"]
         if row["status"] != "ok":
             raise RuntimeError(f"the bench run through the harness ended {row['status']}: {row['reason']}")
 

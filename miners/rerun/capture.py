@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 SITECUSTOMIZE = r'''
-# Injected by the mlflow-mining rerun harness (miners/capture.py); not part of the project.
+# Injected by the mlflow-mining rerun harness (miners/rerun/capture.py); not part of the project.
 import os as _os
 import sys as _sys
 

@@ -4,7 +4,7 @@ Definitions.
 
 * **Complete checkout.** The mine stage's clone holds only the files the miners read; a copy of
   it under ``<work>/checkouts/<repo>`` gets every other tracked blob the remote serves at the
-  same commit, whatever its size (:func:`miners.clone.complete_checkout`). Blobs the remote
+  same commit, whatever its size (:func:`miners.corpus.clone.complete_checkout`). Blobs the remote
   cannot serve are counted (``files_missing``) and named in ``data_missing`` reasons. Local
   project folders are used as they are.
 * **Git LFS pointer.** A tracked file of at most 1,024 bytes that starts with
@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from miners.rerun import interventions
+
 LFS_HEADER = b"version https://git-lfs.github.com/spec/"
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/dev", "/proc", "/sys",
           "/var", "/run", "/tmp", "/boot", "/srv", "/mnt", "/media", "/snap", "/root", "/home", "/opt")
@@ -59,7 +61,8 @@ class Mapping:
     kind: str
 
     def describe(self) -> str:
-        return f"path {self.prefix!s} -> {self.base or '.'}/ ({self.where})"
+        """The intervention line of this mapping."""
+        return interventions.path_mapping(self.prefix, self.base, self.where)
 
 
 def complete(project_root: Path, work: Path, repo: str) -> tuple[Path, dict[str, Any]]:

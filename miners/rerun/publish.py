@@ -25,26 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from miners.csvio import atomic_write_bytes, write_csv
-from miners.rerun import environment as environments
-from miners.rerun import sandbox, variance
-from miners.rerun.harness import Config, record_path
-from miners.rerun.records import RunRecord
+from miners.rerun import environment, sandbox, variance
+from miners.rerun.config import Config
+from miners.rerun.records import RunRecord, record_path
 from miners.rerun.sampling import SAMPLE_COLUMNS, Project
-from miners.rerun.variance import METRIC_STATUSES
+from miners.rerun.vocab import METRIC_STATUSES, EntryKind, ProbeStatus, RunStatus, Sandbox, Verdict
+from miners.schema import names
 
-RUN_COLUMNS = ["repo", "full_name", "commit", "condition", "run", "attempted", "status", "reason", "exception",
-               "exit_code", "seconds", "entry_kind", "entry", "entry_reason", "recipe_source", "cwd", "cwd_reason",
-               "interventions", "env_source", "env_status", "env_seconds", "env_mode", "resolution_date", "python",
-               "python_required", "env_fingerprint", "files_missing", "lfs_pointers", "path_mappings",
-               "tracking_redirect", "network_attempts", "mlflow_runs", "metrics_logged", "params_logged", "threads",
-               "memory_mb", "timeout_s", "sandbox", "stderr_tail"]
-METRIC_COLUMNS = ["repo", "condition", "run", "key", "step", "value", "is_last"]
-PARAM_COLUMNS = ["repo", "condition", "run", "key", "value"]
-ENV_COLUMNS = ["repo", "environment", "env_source", "env_status", "reason", "failed_requirement", "python_required",
-               "python_source", "python", "mode", "resolution_date", "seconds", "packages", "requirements", "dropped",
-               "added", "interventions", "fingerprint"]
-RECIPE_COLUMNS = ["repo", "rank", "source", "where", "recipe", "status", "reason", "chosen"]
-FUNNEL_COLUMNS = ["step", "stage", "condition", "repositories", "dropped", "drop_reasons"]
+RUN_COLUMNS = names("reruns")
+METRIC_COLUMNS = names("rerun_metrics")
+PARAM_COLUMNS = names("rerun_params")
+ENV_COLUMNS = names("rerun_environments")
+RECIPE_COLUMNS = names("rerun_recipes")
+FUNNEL_COLUMNS = names("rerun_funnel")
 
 
 def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +51,7 @@ def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> 
     return {"harness": f"{__version__}+{_harness_digest()}", "miner_version": MINER_VERSION,
             "sample": sample, "repositories": len(projects), "runs_per_condition": cfg.runs,
             "conditions": list(cfg.conditions), "timeout_s": cfg.timeout, "memory_mb": cfg.memory_mb,
-            "threads": cfg.threads, "skip_repeating": cfg.skip_repeating, "sandbox": sandbox.available() or "none",
+            "threads": cfg.threads, "skip_repeating": cfg.skip_repeating, "sandbox": sandbox.available() or Sandbox.NONE,
             "python": platform.python_version(), "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
             "published_at": now()}
 
@@ -79,7 +72,7 @@ def _environments(cfg: Config, p: Project, out: Path) -> list[dict[str, Any]]:
     for env_file in sorted(folder.glob("*/env.json")) if folder.is_dir() else []:
         found.append((env_file.parent.name, json.loads(env_file.read_text())))
     if not found and cfg.python_env is not None:
-        found.append(("given", asdict(environments.given(cfg.python_env))))
+        found.append(("given", asdict(environment.given(cfg.python_env))))
     rows = []
     for name, e in found:
         rows.append({"repo": p.repo, "environment": name, **{k: e.get(k, "") for k in ENV_COLUMNS if k not in
@@ -102,11 +95,11 @@ def _recipe_rows(cfg: Config, p: Project) -> list[dict[str, Any]]:
         pr = probes.get(i, {})
         rows.append({"repo": p.repo, "rank": i + 1, "source": r["source"], "where": r["where"],
                      "recipe": pr.get("recipe") or " && ".join(" ".join(s["argv"]) for s in r["steps"]),
-                     "status": pr.get("status", "not_tried"), "reason": pr.get("reason", r["reason"])[:300],
+                     "status": pr.get("status", ProbeStatus.NOT_TRIED), "reason": pr.get("reason", r["reason"])[:300],
                      "chosen": bool(chosen) and chosen.get("index") == i})
     for j, line in enumerate(cands.get("skipped", []), len(rows) + 1):
         rows.append({"repo": p.repo, "rank": j, "source": "", "where": line.split(" ", 1)[0], "recipe": "",
-                     "status": "skipped", "reason": line[:300], "chosen": False})
+                     "status": ProbeStatus.SKIPPED, "reason": line[:300], "chosen": False})
     return rows
 
 
@@ -128,7 +121,7 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
         recipe_rows += _recipe_rows(cfg, p)
         for c in cfg.conditions:
             for k in range(1, cfg.runs + 1):
-                path = record_path(cfg, p.repo, c, k)
+                path = record_path(cfg.work, p.repo, c, k)
                 if not path.exists():
                     continue
                 rec = RunRecord.load(path)
@@ -183,17 +176,16 @@ def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[
             by_repo.setdefault(r["repo"], []).append(r)
         verdict = {r["repo"]: r["verdict"] for r in repo_rows if r["condition"] == cond}
         stages = [
-            ("sampled", lambda _repo, _rs: True, None),
-            ("entry found", lambda _repo, rs: all(r["entry_kind"] != "none" for r in rs), "entry_not_found"),
-            ("installed", lambda _repo, rs: all(r["status"] != "install_failed" for r in rs), "install_failed"),
-            ("ran", lambda _repo, rs: any(r.get("exit_code") == 0 or r["status"] in METRIC_STATUSES for r in rs),
-             "status"),
-            ("logged metrics", lambda _repo, rs: any(r["status"] in METRIC_STATUSES for r in rs), "status"),
-            ("judged", lambda repo, _rs, v=verdict: v.get(repo, "not_judged") != "not_judged", "why"),
-            ("reproduced", lambda repo, _rs, v=verdict: v.get(repo) in ("identical", "within_tolerance"), "verdict"),
+            ("sampled", lambda _repo, _rs: True),
+            ("entry found", lambda _repo, rs: all(r["entry_kind"] != EntryKind.NONE for r in rs)),
+            ("installed", lambda _repo, rs: all(r["status"] != RunStatus.INSTALL_FAILED for r in rs)),
+            ("ran", lambda _repo, rs: any(r.get("exit_code") == 0 or r["status"] in METRIC_STATUSES for r in rs)),
+            ("logged metrics", lambda _repo, rs: any(r["status"] in METRIC_STATUSES for r in rs)),
+            ("judged", lambda repo, _rs, v=verdict: v.get(repo, Verdict.NOT_JUDGED) != Verdict.NOT_JUDGED),
+            ("reproduced", lambda repo, _rs, v=verdict: v.get(repo) in (Verdict.IDENTICAL, Verdict.WITHIN_TOLERANCE)),
         ]
         alive = [p.repo for p in projects]
-        for step, (stage, keep, _) in enumerate(stages, 1):
+        for step, (stage, keep) in enumerate(stages, 1):
             kept = [repo for repo in alive if keep(repo, by_repo.get(repo, []))]
             lost = [repo for repo in alive if repo not in kept]
             reasons = Counter()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from miners.csvio import read_csv, write_csv
-from miners.rerun.variance import METRIC_STATUSES
+from miners.rerun.vocab import METRIC_STATUSES, CheckStatus
 
 CHECK_COLUMNS = ["position", "repo", "class", "command", "status", "captured", "metrics_logged", "recipe",
                  "recipe_source", "python", "env_status", "interventions", "reason"]
@@ -29,7 +29,7 @@ def check(readings: Path, reruns: Path) -> list[dict[str, Any]]:
     for r in read_csv(readings):
         run = runs.get(r["repo"], {})
         out.append({"position": int(r["position"]), "repo": r["repo"], "class": r["class"], "command": r["command"],
-                    "status": run.get("status", "not_run"), "captured": run.get("status") in METRIC_STATUSES,
+                    "status": run.get("status", CheckStatus.NOT_RUN), "captured": run.get("status") in METRIC_STATUSES,
                     "metrics_logged": run.get("metrics_logged", ""), "recipe": run.get("entry", ""),
                     "recipe_source": run.get("recipe_source", ""), "python": run.get("python", ""),
                     "env_status": run.get("env_status", ""), "interventions": run.get("interventions", ""),

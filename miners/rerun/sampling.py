@@ -29,9 +29,11 @@ from typing import Any
 
 from miners.corpus.sample import draw, rank
 from miners.csvio import read_csv
+from miners.rerun.vocab import PickedBy
+from miners.schema import names
 from miners.schema.ids import full_name, repo_id
 
-SAMPLE_COLUMNS = ["repo", "full_name", "commit", "stratum", "rank", "picked_by"]
+SAMPLE_COLUMNS = names("rerun_sample")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Project:
     commit: str = ""
     stratum: str = ""
     rank: str = ""
-    picked_by: str = "explicit"
+    picked_by: str = PickedBy.EXPLICIT
     static: dict[str, Any] = field(default_factory=dict)
     commit_date: str = ""
 
@@ -78,7 +80,7 @@ def sample(corpus: Path, features: Path, clones: Path, size: int, seed: int,
         raise ValueError(f"--repos names repositories that are not in {corpus}: {', '.join(unknown)}")
     picked = draw(rows, size, seed, stratify_by="stratum") if size else set()
     return [_project(name, corpus_rows[name], by_name.get(name, {}), clones, seed,
-                     "sample" if name in picked else "explicit")
+                     PickedBy.SAMPLE if name in picked else PickedBy.EXPLICIT)
             for name in sorted(set(picked) | set(explicit))]
 
 

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from miners.rerun.vocab import Sandbox
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 KEEP_VARS = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -55,20 +57,20 @@ class Outcome:
     seconds: float
     stdout_tail: str
     stderr_tail: str
-    sandbox: str
+    sandbox: str  # a Sandbox value
 
 
-def available() -> str | None:
+def available() -> Sandbox | None:
     """``bwrap`` or ``unshare`` when that sandbox works here, else None."""
     if shutil.which("bwrap"):
         probe = subprocess.run(["bwrap", "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                                 "true"], capture_output=True, check=False)
         if probe.returncode == 0:
-            return "bwrap"
+            return Sandbox.BWRAP
     if shutil.which("unshare"):
         probe = subprocess.run(["unshare", "--net", "--map-root-user", "true"], capture_output=True, check=False)
         if probe.returncode == 0:
-            return "unshare"
+            return Sandbox.UNSHARE
     return None
 
 
@@ -114,7 +116,7 @@ def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tup
     """The sandboxing command line; ``read_only`` host paths stay visible (read-only) even when
     they lie under the private /tmp (a project's environment, say); ``binds`` are ``(source,
     mount point)`` pairs mounted writable (bubblewrap only: absolute-path mappings)."""
-    if kind == "bwrap":
+    if kind == Sandbox.BWRAP:
         extra = sorted({*visible_under_tmp(), *(Path(p).resolve() for p in read_only if Path(p).resolve().is_relative_to("/tmp"))})
         keep = [a for p in extra for a in ("--ro-bind", str(p), str(p))]
         root = _root_binds() if binds else ["--ro-bind", "/", "/"]
@@ -122,7 +124,7 @@ def command(argv: list[str], run_dir: Path, cwd: Path, kind: str, read_only: tup
         return ["bwrap", "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
                 *root, "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
                 "--bind", str(run_dir), str(run_dir), *mounts, "--chdir", str(cwd), *argv]
-    if kind == "unshare":
+    if kind == Sandbox.UNSHARE:
         return ["unshare", "--net", "--map-root-user", "--pid", "--fork", "--kill-child", "sh", "-c",
                 'ip link set lo up 2>/dev/null; cd "$0" && exec "$@"', str(cwd), *argv]
     return argv
@@ -139,7 +141,7 @@ def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits 
         raise NoSandbox("no sandbox is available (install bubblewrap: apt-get install bubblewrap); "
                         "pass --unsafe-no-sandbox to run untrusted code without one")
     env = environment(run_dir, limits, extra_env)
-    cmd = command(argv, run_dir, cwd, kind or "none", read_only, binds)
+    cmd = command(argv, run_dir, cwd, kind or Sandbox.NONE, read_only, binds)
     memory = limits.memory_mb * 1024 * 1024
 
     def limit() -> None:
@@ -159,7 +161,7 @@ def run(argv: list[str], run_dir: Path, cwd: Path | None = None, limits: Limits 
             proc.wait()
             code = None
     seconds = time.monotonic() - started
-    return Outcome(code, timed_out, round(seconds, 3), _tail(out_path, tail), _tail(err_path, tail), kind or "none")
+    return Outcome(code, timed_out, round(seconds, 3), _tail(out_path, tail), _tail(err_path, tail), kind or Sandbox.NONE)
 
 
 def _tail(path: Path, n: int) -> str:

@@ -2,7 +2,7 @@
 
 Definitions (per repository, condition and metric key; only runs whose metrics count, status
 ``ok`` or ``crashed_after_metrics`` (a run that logged its metrics and then failed, e.g. in
-``log_model``; :data:`METRIC_STATUSES`), count):
+``log_model``; :data:`~miners.rerun.vocab.METRIC_STATUSES`), count):
 
 * ``runs_ok``: runs of the (repository, condition) whose metrics count; ``runs_with_key``: of
   those, the runs that logged the key. A run's value of a key is its value at the largest step.
@@ -33,17 +33,15 @@ import struct
 from collections import Counter, defaultdict
 from typing import Any
 
+from miners.rerun.vocab import AGREEMENTS, METRIC_STATUSES, Agreement, Verdict
+from miners.schema import names
+
 TIMING = re.compile(r"(^|[/_.\-\s])(time|times|duration|runtime|seconds|secs|sec|elapsed|latency|"
                     r"throughput|memory|mem|fit_time|score_time|epoch_time|speed|it_per_s|samples_per_second|"
                     r"steps_per_second|timestamp)([/_.\-\s]|$)", re.I)
 TOLERANCES = (1e-9, 1e-6)
-METRIC_STATUSES = ("ok", "crashed_after_metrics")
-VARIANCE_COLUMNS = ["repo", "condition", "key", "timing", "runs_ok", "runs_with_key", "mean", "std", "min",
-                    "max", "range", "rel_range", "cv", "identical", "within_1e-9", "within_1e-6",
-                    "original_value", "diff_to_original", "rel_diff_to_original"]
-REPO_COLUMNS = ["repo", "full_name", "condition", "runs_planned", "runs_ok", "metrics_compared", "verdict",
-                "why", "max_rel_range", "median_rel_range", "sets_seed", "seed_coverage", "entry_kind",
-                "originals_compared", "original_agreement"]
+VARIANCE_COLUMNS = names("variance")
+REPO_COLUMNS = names("rerun_repos")
 
 
 def _bits(x: float) -> bytes:
@@ -122,21 +120,21 @@ def verdicts(runs: list[dict[str, Any]], var_rows: list[dict[str, Any]],
             failures = Counter(r["status"] for r in rr if r["status"] not in METRIC_STATUSES)
             if n_ok < 2:
                 common = failures.most_common(1)[0][0] if failures else "not run"
-                row.update(verdict="not_judged", why=f"{n_ok} run(s) ok; most common status: {common}")
+                row.update(verdict=Verdict.NOT_JUDGED, why=f"{n_ok} run(s) ok; most common status: {common}")
             elif not judged:
-                row.update(verdict="not_judged", why="no non-timing metric logged by two or more ok runs")
+                row.update(verdict=Verdict.NOT_JUDGED, why="no non-timing metric logged by two or more ok runs")
             else:
                 rel = [v["rel_range"] for v in judged]
                 finite = [x for x in rel if x is not None]
                 row["max_rel_range"] = max(finite) if len(finite) == len(rel) else None
                 row["median_rel_range"] = statistics.median(finite) if finite else None
                 if all(v["identical"] for v in judged):
-                    row.update(verdict="identical", why="")
+                    row.update(verdict=Verdict.IDENTICAL, why="")
                 elif all(v["within_1e-6"] for v in judged):
-                    row.update(verdict="within_tolerance", why="")
+                    row.update(verdict=Verdict.WITHIN_TOLERANCE, why="")
                 else:
-                    row.update(verdict="varying", why="" if n_ok == len(rr) else f"{len(rr) - n_ok} run(s) not ok")
-                if row["max_rel_range"] is None and row["verdict"] == "varying":
+                    row.update(verdict=Verdict.VARYING, why="" if n_ok == len(rr) else f"{len(rr) - n_ok} run(s) not ok")
+                if row["max_rel_range"] is None and row["verdict"] == Verdict.VARYING:
                     row["why"] = (row["why"] + "; " if row["why"] else "") + "a metric with mean 0 varies"
             out.append(row)
     return out
@@ -144,21 +142,19 @@ def verdicts(runs: list[dict[str, Any]], var_rows: list[dict[str, Any]],
 
 # ------------------------------------------------------------------------ committed originals
 
-ORIGINAL_COLUMNS = ["repo", "condition", "run", "mlflow_run", "original_run_id", "key", "original_value",
-                    "rerun_value", "diff", "rel_diff", "agreement"]
-AGREEMENTS = ("identical", "within_1e-6", "within_1pct", "different")
+ORIGINAL_COLUMNS = names("rerun_originals")
 
 
-def agreement(original: float, value: float) -> str:
+def agreement(original: float, value: float) -> Agreement:
     """``identical`` (the same IEEE-754 bits), ``within_1e-6`` or ``within_1pct`` (relative to the
     original, ``math.isclose``), else ``different``."""
     if _bits(original) == _bits(value):
-        return "identical"
+        return Agreement.IDENTICAL
     if math.isclose(value, original, rel_tol=1e-6, abs_tol=0.0):
-        return "within_1e-6"
+        return Agreement.WITHIN_1E_6
     if math.isclose(value, original, rel_tol=1e-2, abs_tol=0.0):
-        return "within_1pct"
-    return "different"
+        return Agreement.WITHIN_1PCT
+    return Agreement.DIFFERENT
 
 
 def _groups(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -210,7 +206,7 @@ def original_summary(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[
     out: dict[tuple[str, str], tuple[int, str]] = {}
     for r in rows:
         k = (r["repo"], r["condition"])
-        n, worst = out.get(k, (0, "identical"))
+        n, worst = out.get(k, (0, Agreement.IDENTICAL))
         worst = max(worst, r["agreement"], key=AGREEMENTS.index)
         out[k] = (n + 1, worst)
     return out

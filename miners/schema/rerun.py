@@ -274,14 +274,14 @@ RERUN: dict[str, dict[str, Any]] = {
         "title": "Rerun environments",
         "description": "One row per rerun project whose environment was built: where its "
                        "requirements came from and how the install went. Written by "
-                       "miners/rerun.py (miners/projenv.py); the resolved versions of each are "
+                       "miners/rerun/environment.py and published by miners/rerun/publish.py; the resolved versions of each are "
                        "in rerun_locks/<repo>.txt.",
         "primaryKey": ["repo", "environment"],
         "fields": {
             "repo": string(REPO_ID),
             "environment": optional(string("which environment of the project: <as_of_commit|latest>-<digest of "
                                 "the recipe's MLproject and files>. ")),
-            "env_source": string("first source found (miners/rerun/environment.py): lock (uv.lock, "
+            "env_source": string("first source found (miners/rerun/sources.py): lock (uv.lock, "
                                "poetry.lock, Pipfile.lock), pinned (exactly pinned requirements), "
                                "mlruns_model (the environment MLflow saved with a committed model), "
                                "python_env (MLproject), conda_env, requirements (requirements*.txt), "

@@ -37,24 +37,21 @@ MLPROJECT_ENVS = ("python_env", "conda_env", "docker_env")
 
 #: Rerun conditions, in the order of the harness's registry (miners/schema/conditions.py).
 CONDITIONS = tuple(_REGISTRY)
-#: Outcome of one rerun run, in the harness's order of precedence.
-RUN_STATUSES = ("ok", "crashed_after_metrics", "install_failed", "entry_not_found", "missing_module",
-                "version_conflict", "import_path", "import_error", "lfs_pointer", "data_missing",
-                "network_blocked", "timeout", "crashed", "no_metrics")
-#: Kind of recipe a rerun executed (where its command came from).
-ENTRY_KINDS = ("mlproject", "script", "notebook", "readme", "ci", "makefile", "dvc", "docker", "none")
-#: Outcome of building a rerun environment.
-ENV_STATUSES = ("installed", "installed_relaxed", "installed_imports", "install_failed", "reused")
-#: Where a rerun environment's requirements came from, in the harness's order of preference.
-ENV_SOURCES = ("lock", "pinned", "mlruns_model", "python_env", "conda_env", "requirements", "pyproject",
-               "inferred", "given")
-#: Date the packages of a rerun environment were resolved as of.
-ENV_MODES = ("as_of_commit", "latest")
-#: Agreement of a rerun's final metric with the committed original.
-AGREEMENTS = ("identical", "within_1e-6", "within_1pct", "different")
-#: Verdict on the run-to-run variation of a (repository, condition).
-VERDICTS = ("identical", "within_tolerance", "varying", "not_judged")
-#: Sandbox a rerun ran in.
-SANDBOXES = ("bwrap", "unshare", "none")
-#: How a project entered the rerun sample.
-PICKED_BY = ("sample", "explicit")
+#: The rerun tables' vocabularies are the harness's own enumerations (:mod:`miners.rerun.vocab`,
+#: each value with its definition; importing it imports nothing of the harness), re-exported here
+#: so that every stage finds every vocabulary in one place.
+from miners.rerun.vocab import (  # noqa: E402
+    AGREEMENTS,
+    ENTRY_KINDS,
+    ENV_MODES,
+    ENV_SOURCES,
+    ENV_STATUSES,
+    PICKED_BY,
+    RUN_STATUSES,
+    SANDBOXES,
+    VERDICTS,
+)
+
+__all__ = ["AGREEMENTS", "CATEGORIES", "CLONE_STATUSES", "CONDITIONS", "ENTRY_KINDS", "ENV_MODES", "ENV_SOURCES",
+           "ENV_STATUSES", "FILE_KINDS", "FILE_STATUSES", "FRAMEWORKS", "MLFLOW_PINS", "MLPROJECT_ENVS", "PARSERS",
+           "PICKED_BY", "PINNED_SHARE", "RUN_STATUSES", "SANDBOXES", "SEED_COVERAGE", "TRACE_POINTS", "VERDICTS"]

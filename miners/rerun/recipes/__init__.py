@@ -34,11 +34,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from miners.rerun.recipes import buildfiles, documents, mlproject, scripts
-from miners.rerun.recipes.model import Recipe, Step, recipe_text
+from miners.rerun.recipes.model import (
+    Recipe,
+    Step,
+    recipe_from_json,
+    recipe_kind,
+    recipe_text,
+    recipe_to_json,
+)
 from miners.rerun.recipes.repo import Repo
 from miners.rerun.recipes.scripts import needs_arguments
 
-__all__ = ["SOURCE_RANK", "Recipe", "Step", "candidates", "needs_arguments", "recipe_text"]
+__all__ = ["SOURCE_RANK", "Recipe", "Step", "candidates", "needs_arguments", "recipe_from_json", "recipe_kind",
+           "recipe_text", "recipe_to_json"]
 
 
 #: The rank of each source (the rule numbers of the module docstring).

@@ -5,7 +5,9 @@ A *recipe* (:class:`Recipe`) is one or more steps (:class:`Step`) executed in or
 bottom as Jupyter runs it, always in the notebook's own folder) or ``mlflow_run`` (an MLproject
 entry point run with ``mlflow run`` semantics: its parameters logged). A step's argv is written
 as typed in its ``cwd`` (posix, relative to the repository root, ``""`` = root).
-:func:`recipe_text` writes a recipe as one shell line.
+:func:`recipe_text` writes a recipe as one shell line, :func:`recipe_kind` names its
+:class:`~miners.rerun.vocab.EntryKind`, :func:`recipe_to_json` and :func:`recipe_from_json`
+store it.
 
 Every source is read into :class:`Shell`\\ s (the command lines one shell runs, from one folder),
 grouped into :class:`Block`\\ s (commands that belong together: one recipe); the grammar
@@ -15,7 +17,10 @@ grouped into :class:`Block`\\ s (commands that belong together: one recipe); the
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from miners.rerun.vocab import EntryKind
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,34 @@ def _step_text(s: Step) -> str:
     argv = ("jupyter", "nbconvert", "--to", "notebook", "--execute", *s.argv) if s.kind == "notebook" else s.argv
     env = "".join(f"{k}={shlex.quote(v)} " for k, v in s.env)
     return env + shlex.join(argv)
+
+
+def recipe_kind(recipe: Recipe) -> EntryKind:
+    """``mlproject`` (an MLproject entry run with mlflow-run semantics), ``notebook`` (notebooks
+    only), ``script`` (scripts found in the code), else where the command was documented:
+    ``readme``, ``ci``, ``makefile``, ``dvc``, ``docker``."""
+    kinds = {s.kind for s in recipe.steps}
+    if "mlflow_run" in kinds:
+        return EntryKind.MLPROJECT
+    if kinds == {"notebook"}:
+        return EntryKind.NOTEBOOK
+    source = recipe.source.lower()
+    for key, kind in (("readme", EntryKind.README), ("docs/", EntryKind.README), (".md", EntryKind.README),
+                      (".github", EntryKind.CI), ("makefile", EntryKind.MAKEFILE), ("dvc", EntryKind.DVC),
+                      ("dockerfile", EntryKind.DOCKER)):
+        if key in source:
+            return kind
+    return EntryKind.SCRIPT
+
+
+def recipe_to_json(recipe: Recipe) -> dict[str, Any]:
+    return asdict(recipe)
+
+
+def recipe_from_json(data: dict[str, Any]) -> Recipe:
+    """The recipe :func:`recipe_to_json` stored (read back from JSON)."""
+    steps = tuple(Step(kind=s["kind"], argv=tuple(s["argv"]), cwd=s["cwd"],
+                       params=tuple(tuple(p) for p in s.get("params", ())),
+                       env=tuple(tuple(e) for e in s.get("env", ()))) for s in data["steps"])
+    return Recipe(source=data["source"], where=data["where"], steps=steps, reason=data["reason"],
+                  entry_paths=tuple(data.get("entry_paths", ())))
