@@ -103,9 +103,10 @@ paper: ## build paper/main.pdf with latexmk (TeX Live: apt-get install --no-inst
 	@command -v latexmk >/dev/null || { echo "latexmk is missing: apt-get install --no-install-recommends texlive-latex-recommended texlive-publishers texlive-fonts-recommended latexmk"; exit 2; }
 	cd $(PAPER) && latexmk -pdf -interaction=nonstopmode -halt-on-error -quiet main.tex
 
-test: $(STAMP) ## run the test suite (offline) and the linter
+TEST_JOBS ?= auto
+test: $(STAMP) ## run the test suite (offline, in parallel: TEST_JOBS=auto, 0 for one process) and the linter
 	$(PY) -m ruff check miners analysis tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 identical: $(STAMP) ## prove a refactor changes no output: the demo corpus mines to tests/fixtures/demo-mined.sha256, and tables, macros and figures rebuild from results/ to the committed bytes
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \

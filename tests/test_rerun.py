@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import importlib.metadata
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
+SHARED_FIXTURES = ("harness",)  # minutes of sandboxed runs: built once, by one xdist worker (conftest)
 GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook",
          "package_entry", "docker_workdir", "windows_path", "mlrun_semantics", "committed_original", "lfs_data",
          "crashed_import", "own_experiment"]
@@ -312,7 +314,8 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     rows = read_csv(tmp_path / "o" / "reruns.csv")
     assert [(r["status"], r["attempted"]) for r in rows] == [("timeout", "true"), ("timeout", "false")]
     assert float(rows[0]["seconds"]) < 30
-    left = subprocess.run(["pgrep", "-f", "time.sleep\\(120\\)"], capture_output=True, text=True, check=False)
+    mine = f"time.sleep\\(120\\) {re.escape(str(tmp_path.resolve()))}/"  # not another test run's sleeper
+    left = subprocess.run(["pgrep", "-f", mine], capture_output=True, text=True, check=False)
     assert left.stdout.strip() == ""
 
 

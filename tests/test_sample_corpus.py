@@ -41,7 +41,9 @@ def test_every_repository_has_a_row(tables):
     ("ops__registry-workflow", "registers_models", "true"),
     ("ops__registry-workflow", "registered_model_names", "fraud-detector-v1.2.0"),
     ("ops__registry-workflow", "registry_sites", "7"),
-    ("team__keras-autolog", "autolog_flavors", "tensorflow"),
+    ("team__keras-autolog", "autolog_flavors", "keras"),
+    ("team__keras-autolog", "frameworks_used", "tensorflow"),  # keras counts as tensorflow's generator
+    ("team__keras-autolog", "frameworks_seeded", "numpy;random;tensorflow"),  # set_random_seed covers all three
     ("team__keras-autolog", "seed_coverage", "complete"),
     ("edu__intro-notebooks", "mlflow_files_ipynb", "2"),
     ("edu__intro-notebooks", "notebook_share", "1.0"),

@@ -1,23 +1,26 @@
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # Keras 3 on JAX: no TensorFlow needed
+
 try:
     import mlflow
-    import mlflow.tensorflow
+    import mlflow.keras
 except ImportError:  # tracking is optional
     mlflow = None
 
-import tensorflow as tf
+import keras
 
 
 def build():
-    tf.keras.utils.set_random_seed(1234)
-    tf.config.experimental.enable_op_determinism()
-    return tf.keras.Sequential([tf.keras.layers.Dense(1)])
+    keras.utils.set_random_seed(1234)
+    return keras.Sequential([keras.layers.Dense(1)])
 
 
 def train(x, y):
     from mlflow import log_params
 
     if mlflow is not None:
-        mlflow.tensorflow.autolog(log_models=False)
+        mlflow.keras.autolog(log_models=False)
     model = build()
     model.compile(optimizer="adam", loss="mse")
     log_params({"optimizer": "adam", "epochs": 3})
