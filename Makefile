@@ -17,6 +17,8 @@ BENCH_CORPUS ?= data/bench-corpus
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+	@if [ -x $(PY) ]; then echo; echo "python -m analysis <stage> (analysis/stages.py; make analysis runs those of all):"; \
+		$(PY) -m analysis --help 2>&1 | sed -n '/^Stages/,$$p' | tail -n +2; fi
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 >= 3.11 is needed (set PYTHON=/path/to/python3.11)")'

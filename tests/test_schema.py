@@ -91,3 +91,11 @@ def test_the_published_tables_are_the_schemas() -> None:
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_every_published_table_fits_the_schema(name: str) -> None:
     assert problems(name, ROOT / "results" / f"{name}.csv") == []
+
+
+def test_the_categories_are_the_detector_families() -> None:
+    """A new detector family is a new value of call_sites.csv's category, in the families' order."""
+    from miners.scan.detectors import FAMILIES
+
+    assert tuple(family.CATEGORY for family in FAMILIES) == vocab.CATEGORIES
+
