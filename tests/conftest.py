@@ -10,17 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "study" / "sample-corpus"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """``make test`` runs the tests in parallel (pytest-xdist, ``--dist loadgroup``). A test
-    module whose module-scoped fixture is expensive names it in ``SHARED_FIXTURES``: the tests
-    that use it are one group, run by one worker, so the fixture is built once and not once per
-    worker (xdist starts the largest group first). Every other test goes to any free worker,
-    so tests must not share files, ports or state outside their own ``tmp_path``."""
-    for item in items:
-        module = getattr(item, "module", None)
-        shared = getattr(module, "SHARED_FIXTURES", ())
-        if any(name in item.fixturenames for name in shared):
-            item.add_marker(pytest.mark.xdist_group(module.__name__))
+# ``make test`` runs the tests in parallel with pytest-xdist, ``--dist loadscope``: every test
+# of one module runs on one worker, so a module-scoped fixture (the reference mine, the rerun
+# harness's runs, the browser's database) is built once, not once per worker. Tests of
+# different modules run at the same time, so they must not share files, ports or state outside
+# their own ``tmp_path``. (``--dist loadgroup`` with ``xdist_group`` marks would group finer,
+# but pytest-xdist 3.8 cannot rename node ids under pytest 9, so its groups are ignored.)
 
 
 def notebook_json(*cells: tuple[str, str], nbformat: int = 4) -> str:

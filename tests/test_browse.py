@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
 CHROMIUM = Path("/usr/bin/chromium")
 MACRO = re.compile(r"\\newcommand\{\\([A-Za-z]+)\}\{([^}]*)\}")
-SHARED_FIXTURES = ("built",)  # the database (and the site serving it): built once, by one xdist worker (conftest)
 
 
 def paper_macros() -> dict[str, str]:

@@ -21,7 +21,6 @@ from tests.conftest import ROOT, SAMPLE, git
 
 PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "repo_features.csv",
              "repo_practices.csv", "funnel.csv")
-SHARED_FIXTURES = ("reference",)  # the reference mine: built once, by one xdist worker (conftest)
 
 
 def _bare_repo(root: Path, full_name: str, source: Path) -> None:

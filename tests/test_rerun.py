@@ -32,7 +32,6 @@ from tests.conftest import write_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rerun"
 pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
-SHARED_FIXTURES = ("harness",)  # minutes of sandboxed runs: built once, by one xdist worker (conftest)
 GROUP = ["seeded", "unseeded", "crashing", "network", "outside", "hardcoded", "subdir_data", "notebook",
          "package_entry", "docker_workdir", "windows_path", "mlrun_semantics", "committed_original", "lfs_data",
          "crashed_import", "own_experiment"]
