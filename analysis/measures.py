@@ -54,7 +54,8 @@ CSV_FORMAT = CsvFormat(columns={
     **dict.fromkeys(("share", "ci_low", "ci_high", "users_share", "seeded_share", "sites_share",
                      "repositories_share", "registry_share", "stage_share", "alias_share",
                      "uses_registry_share", "registers_models_share", "uses_stages_share",
-                     "uses_aliases_share", "traceability_median", "traceability_mean",
+                     "uses_aliases_share", "versioned_share", "pairs_versioned_share",
+                     "traceability_median", "traceability_mean",
                      "statistic", "effect", "effect_ci_low", "effect_ci_high", "min_expected"),
                     _FOUR),
     "p": _P, "q_bh": _P})

@@ -5,7 +5,9 @@ pinned commit; version information in registered model names and git tags.
 Measures (over the analysed repositories or, for stages and aliases, their registry users;
 :mod:`analysis.repo_table`): registry use, registering, stages, aliases and their combinations,
 stage use after the deprecation, versioned names, semantic-version tags; registry use per
-project kind, per year and per half-year of the pinned commit (figure 04). Tests: stages and aliases
+project kind, per year and per half-year of the pinned commit (figure 04); the version
+patterns of the model names the projects use (``model_ref`` call sites: Hugging Face ids,
+registered model names, ``models:/`` URIs), per source. Tests: stages and aliases
 after vs before the deprecation (Fisher), registering by project kind (chi-square). Tables:
 :data:`TABLE_DOCS`. Macros: ``RQThree...``.
 """
@@ -17,10 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.formatting import Macros, macro_name, percent
-from analysis.inference import chi_square, share
+from analysis.formatting import Macros, booktabs, count, macro_name, percent, percent_interval
+from analysis.inference import chi_square, share, wilson_or_nan
 from analysis.measures import (
     PREVALENCE_FIELDS,
+    STAGE,
     TEST_FIELDS,
     Measure,
     Test,
@@ -30,6 +33,7 @@ from analysis.measures import (
 )
 from analysis.repo_table import KINDS
 from analysis.results import as_bool
+from miners.scan.detail import parse_detail
 
 RQ = "3"
 
@@ -65,6 +69,15 @@ MEASURES = [
 #: What figure 04 counts per half-year (columns of repo_features).
 HALF_YEAR_COLUMNS = ("registers_models", "uses_stages", "uses_aliases")
 
+#: Groups of model-name sources (miners.scan.detectors.modelref.SOURCES) in the model-names
+#: table: group -> its sources, in the table's order.
+NAME_GROUPS: dict[str, tuple[str, ...]] = {
+    "Hugging Face": ("hf_from_pretrained", "hf_pipeline", "hf_hub", "sentence_transformers"),
+    "MLflow registry": ("mlflow_registry", "models_uri"),
+}
+#: The version patterns of a model name (miners.scan.detectors.modelref.VERSION_PATTERNS).
+VERSION_PATTERNS = ("vX.Y.Z", "date", "vX.Y", "vX-Y", "vX", "none")
+
 #: Tables the figures draw (written exactly).
 FIGURE_TABLES = ("rq3_by_half_year",)
 
@@ -95,6 +108,31 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                "alias_users": "registry users using aliases",
                                "alias_share": "alias_users / registry_users"}},
     "rq3_tests": {"description": "RQ3 hypothesis tests.", "fields": TEST_FIELDS},
+    "rq3_model_names": {
+        "description": "RQ3: the model names the analysed repositories use (model_ref call sites) "
+                       "and whether each carries a version pattern (vX.Y.Z, date, vX.Y, vX-Y, vX; "
+                       "the rule of the codebook, category model_ref), per source, per group of "
+                       "sources and overall. A name is counted once per source (distinct names); "
+                       "a (repository, name) pair once per repository.",
+        "fields": {
+            "source": "a source of model_ref (hf_from_pretrained, hf_pipeline, hf_hub, "
+                      "sentence_transformers, mlflow_registry, models_uri), a group (Hugging Face, "
+                      "MLflow registry) or all",
+            "repositories": {"type": "integer", "description": "analysed repositories with a "
+                             "name from this source"},
+            "pairs": {"type": "integer", "description": "distinct (repository, name) pairs"},
+            "pairs_versioned": {"type": "integer", "description": "of the pairs, names with a "
+                                "version pattern"},
+            "pairs_versioned_share": "pairs_versioned / pairs",
+            "names": {"type": "integer", "description": "distinct names"},
+            "versioned": {"type": "integer", "description": "distinct names with a version pattern"},
+            "versioned_share": "versioned / names",
+            "ci_low": "Wilson 95% interval of versioned_share, lower bound",
+            "ci_high": "Wilson 95% interval of versioned_share, upper bound",
+            **{f"pattern_{p}": {"type": "integer", "description": f"distinct names whose version "
+                                f"pattern is {p}"} for p in VERSION_PATTERNS},
+        },
+    },
     "rq3_by_half_year": {
         "description": "RQ3: analysed repositories with a pinned commit date, per half-year of "
                        "that date (UTC), and how many of them register models, use registry "
@@ -147,11 +185,74 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     return {"rq3_registry": prevalence_table(df, MEASURES, macros),
             "rq3_by_kind": by_kind(df, macros),
             "rq3_by_year": by_year(df),
-            "rq3_by_half_year": by_half_year(df)}
+            "rq3_by_half_year": by_half_year(df),
+            "rq3_model_names": model_names(data["call_sites"], df, macros)}
 
 
 def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
-    return {"rq3_registry": prevalence_tex(tables["rq3_registry"], LABELS, GROUPS)}
+    return {"rq3_registry": prevalence_tex(tables["rq3_registry"], LABELS, GROUPS),
+            "rq3_model_names": model_names_tex(tables["rq3_model_names"])}
+
+
+def model_names(sites: pd.DataFrame, df: pd.DataFrame, macros: Macros) -> pd.DataFrame:
+    """Version patterns of the model names of the analysed repositories' ``model_ref`` rows,
+    per source, per group of sources and overall (:data:`TABLE_DOCS`); macros
+    ``RQThreeModelNames<Group>`` + ``Names``, ``Pairs``, ``Repos`` and the prevalence of versioned
+    names (``...VersionedPct``, ``Low``, ``High``, ``CI``) for the groups and ``All``."""
+    analysed = set(df.loc[df["mlflow"], "repo"])
+    refs = sites[(sites["category"] == "model_ref") & sites["repo"].isin(analysed)]
+    fields = refs["detail"].map(parse_detail)
+    refs = pd.DataFrame({"repo": refs["repo"], "model": fields.map(lambda d: d.get("model", "")),
+                         "source": fields.map(lambda d: d.get("source", "")),
+                         "version": fields.map(lambda d: d.get("version", "none"))})
+    refs = refs[refs["model"] != ""]
+    sources = [s for group in NAME_GROUPS.values() for s in group]
+    scopes: list[tuple[str, tuple[str, ...]]] = [(s, (s,)) for s in NAME_GROUPS["Hugging Face"]]
+    scopes.append(("Hugging Face", NAME_GROUPS["Hugging Face"]))
+    scopes += [(s, (s,)) for s in NAME_GROUPS["MLflow registry"]]
+    scopes += [("MLflow registry", NAME_GROUPS["MLflow registry"]), ("all", tuple(sources))]
+    rows = []
+    for label, group in scopes:
+        part = refs[refs["source"].isin(group)]
+        names = part.drop_duplicates("model")
+        pairs = part.drop_duplicates(["repo", "model"])
+        k, n = int((names["version"] != "none").sum()), len(names)
+        kp, np_ = int((pairs["version"] != "none").sum()), len(pairs)
+        low, high = wilson_or_nan(k, n)
+        row: dict[str, Any] = {"source": label, "repositories": int(part["repo"].nunique()),
+                               "pairs": np_, "pairs_versioned": kp, "pairs_versioned_share": share(kp, np_),
+                               "names": n, "versioned": k, "versioned_share": share(k, n),
+                               "ci_low": low, "ci_high": high}
+        row.update({f"pattern_{p}": int((names["version"] == p).sum()) for p in VERSION_PATTERNS})
+        rows.append(row)
+        if label in (*NAME_GROUPS, "all"):
+            stem = "RQThreeModelNames" + macro_name(label)
+            macros.count(stem + "Names", n)
+            macros.count(stem + "Pairs", np_)
+            macros.count(stem + "Repos", row["repositories"])
+            macros.prevalence(stem + "Versioned", k, n, row["versioned_share"], low, high)
+            macros.raw(stem + "UnversionedPct", percent(share(n - k, n)))
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq3_model_names"]["fields"]))
+
+
+#: Row labels of the model-names table.
+SOURCE_LABELS = {"hf_from_pretrained": r"\texttt{from\_pretrained}", "hf_pipeline": r"\texttt{pipeline(model=)}",
+                 "hf_hub": "Hub downloads", "sentence_transformers": "Sentence Transformers",
+                 "Hugging Face": r"\emph{Hugging Face, all}", "mlflow_registry": "Registered names",
+                 "models_uri": r"\texttt{models:/} URIs", "MLflow registry": r"\emph{MLflow registry, all}",
+                 "all": r"\emph{All sources}"}
+
+
+def model_names_tex(table: pd.DataFrame) -> str:
+    """The model-names table: per source, repositories, distinct names, the share with a
+    version pattern (Wilson 95%), and the distinct names per pattern."""
+    shown = ("vX.Y.Z", "date", "vX.Y", "vX-Y", "vX")
+    rows = [[SOURCE_LABELS.get(r["source"], r["source"]), count(r["repositories"]), count(r["names"]),
+             percent(r["versioned_share"]), percent_interval(r["ci_low"], r["ci_high"]),
+             *(count(r[f"pattern_{p}"]) for p in shown)] for r in table.to_dict("records")]
+    header = ["Source", "Repos", "Names", "Versioned", r"95\% CI", *(rf"\texttt{{{p}}}" for p in shown)]
+    return booktabs(header, "l" + "r" * (len(header) - 1), rows, stage=STAGE,
+                    midrule_before=[i for i, r in enumerate(table["source"]) if r in ("mlflow_registry", "all")])
 
 
 def by_kind(df: pd.DataFrame, macros: Macros) -> pd.DataFrame:

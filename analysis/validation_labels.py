@@ -26,7 +26,11 @@ import pandas as pd
 
 from analysis.results import read_study_table, read_table
 from analysis.validation_draw import SAMPLE_COLUMNS, STRATA_COLUMNS
-from miners.schema.vocab import CATEGORIES
+
+#: The categories the labels cover: the labelling instructions of ``study/validation/`` define
+#: tracking, seed and registry sites; later detector families (``model_ref``) are not labelled
+#: there, so their rows are neither scored nor counted as false positives.
+CATEGORIES = ("tracking", "seed", "registry")
 
 KEY = ["repo", "path", "cell", "line", "category"]
 LABEL_COLUMNS = ["repo", "commit", "path", "cell", "line", "category", "api", "note"]
@@ -107,10 +111,12 @@ def read_labels(labels_dir: Path, sample: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_sites(results_dir: Path, sample: pd.DataFrame) -> pd.DataFrame:
-    """The scanner's rows of ``call_sites.csv`` in the sampled files."""
+    """The scanner's rows of ``call_sites.csv`` in the sampled files, of the labelled
+    :data:`CATEGORIES`."""
     df = read_table(results_dir, "call_sites", SITE_COLUMNS)
     files = _files(sample)
-    keep = [(r, p) in files for r, p in zip(df["repo"], df["path"], strict=True)]
+    keep = [(r, p) in files and c in CATEGORIES
+            for r, p, c in zip(df["repo"], df["path"], df["category"], strict=True)]
     df = df[keep].copy()
     df["cell"] = [_cell(v) for v in df["cell"]]
     df["line"] = df["line"].astype(int)

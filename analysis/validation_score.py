@@ -18,8 +18,7 @@ import pandas as pd
 
 from analysis.inference import wilson_or_nan
 from analysis.validation_draw import STRATA
-from analysis.validation_labels import KEY
-from miners.schema.vocab import CATEGORIES
+from analysis.validation_labels import CATEGORIES, KEY
 
 MATCH_COLUMNS = [*KEY, "outcome", "label_api", "scanner_api", "detail", "note"]
 SCORE_COLUMNS = ["category", "stratum", "files", "label_sites", "scanner_sites", "tp", "fp", "fn",

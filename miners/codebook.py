@@ -16,7 +16,7 @@ from miners.corpus import clone, fingerprint, sample
 from miners.practices import envspec
 from miners.practices import repo_practices as practices
 from miners.scan import features, files, ipython, names
-from miners.scan.detectors import FAMILIES, registry, seeds, tracking
+from miners.scan.detectors import FAMILIES, modelref, registry, seeds, tracking
 
 SECTIONS: list[tuple[str, ModuleType]] = [
     ("Candidate files", files),
@@ -41,6 +41,13 @@ def _tables() -> dict[str, list[tuple[str, str]]]:
                        + [(f"os.environ[{k}]", v) for k, v in seeds.ENV.items()]),
         "registry": sorted(list(registry.FLUENT.items())
                            + [(f"{registry.CLIENT}.{k}", v) for k, v in registry.CLIENT_METHODS.items()]),
+        "model_ref": sorted([(k, v[0]) for k, v in modelref.CALLS.items()]
+                            + [("<any>.from_pretrained", "hf_from_pretrained"),
+                               ("mlflow.register_model", "mlflow_registry"),
+                               ("mlflow.<flavor>.log_model(registered_model_name=)", "mlflow_registry"),
+                               ("models:/<name>/... and models:/<name>@...", "models_uri")]
+                            + [(f"{modelref.CLIENT}.{m}", "mlflow_registry")
+                               for m in sorted(modelref.NAMED_CLIENT_METHODS)]),
     }
 
 
@@ -54,7 +61,7 @@ def render(fmt: str = "markdown") -> str:
         out.append(f"## {title}\n\n{inspect.getdoc(module)}\n")
         cat = getattr(module, "CATEGORY", None)
         if cat in tables:
-            label = "kind" if cat != "seed" else "framework"
+            label = {"seed": "framework", "model_ref": "source"}.get(cat, "kind")
             out.append(f"| qualified name | {label} |\n|---|---|")
             out.extend(f"| `{k}` | {v} |" for k, v in tables[cat])
             out.append("")

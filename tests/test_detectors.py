@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from miners.scan.analyze import analyze
-from miners.scan.detectors import FAMILIES, TRIGGERS
+from miners.scan.detectors import FAMILIES, TRIGGERS, modelref
 from tests.conftest import notebook_json
 
 
@@ -55,18 +55,22 @@ def test_every_example_contains_a_prefilter_trigger():
 def test_call_in_two_categories_gives_two_rows():
     sites = _sites("import mlflow\nmlflow.sklearn.log_model(m, 'model', registered_model_name='churn')", False)
     assert sorted((s.category, s.api) for s in sites) == [
-        ("registry", "mlflow.sklearn.log_model"), ("tracking", "mlflow.sklearn.log_model")]
+        ("model_ref", "mlflow.sklearn.log_model"), ("registry", "mlflow.sklearn.log_model"),
+        ("tracking", "mlflow.sklearn.log_model")]
 
 
-def test_uri_call_is_registry_only_and_uri_not_double_counted():
+def test_uri_call_is_registry_and_model_ref_not_tracking_and_uri_not_double_counted():
     sites = _sites("import mlflow\nm = mlflow.pyfunc.load_model('models:/churn/Production')", False)
     assert [(s.category, s.api, s.detail) for s in sites] == [
+        ("model_ref", "mlflow.pyfunc.load_model", "model=churn;source=models_uri;version=none"),
         ("registry", "mlflow.pyfunc.load_model", "kind=uri;uri_kind=stage;stage=Production")]
 
 
 def test_uri_inside_non_mlflow_call_is_a_string_row():
     sites = _sites("requests.get('models:/churn/2')", False)
-    assert [(s.category, s.api, s.detail) for s in sites] == [("registry", "models:/", "kind=uri;uri_kind=version")]
+    assert [(s.category, s.api, s.detail) for s in sites] == [
+        ("model_ref", "models:/", "model=churn;source=models_uri;version=none"),
+        ("registry", "models:/", "kind=uri;uri_kind=version")]
 
 
 def test_positions_are_line_and_column_of_the_call():
@@ -111,3 +115,16 @@ def test_fast_positions_match_position_provider_on_the_sample_corpus(monkeypatch
     slow = {p: analyze(p.suffix[1:], p.read_bytes()).sites for p in files}
     assert fast == slow
     assert sum(len(v) for v in fast.values()) > 40
+
+
+@pytest.mark.parametrize(("name", "pattern"), [
+    ("bert-base-uncased", "none"), ("gpt2", "none"), ("Qwen/Qwen2.5-0.5B", "none"), ("org/v2-model", "vX"),
+    ("sentence-transformers/all-MiniLM-L6-v2", "vX"), ("BAAI/bge-large-en-v1.5", "vX.Y"),
+    ("meta-llama/Llama-3.1-8B", "vX.Y"), ("runwayml/stable-diffusion-v1-5", "vX-Y"), ("google/t5-v1_1-base", "vX-Y"),
+    ("churn-1.2.0", "vX.Y.Z"), ("m-v10.0.1-rc", "vX.Y.Z"), ("org/model-2024-01-15", "date"), ("m_202312", "date"),
+    ("v2.3/model", "none"), ("model-1.3b", "none"), ("V3", "vX"), ("llama-2-7b", "none"),
+])
+def test_version_patterns_of_model_names(name: str, pattern: str) -> None:
+    """The documented rule of miners.scan.detectors.modelref, one case per branch and boundary."""
+    assert modelref.version_pattern(name) == pattern
+

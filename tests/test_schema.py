@@ -78,7 +78,7 @@ def test_problems_reports_rows_and_columns(tmp_path: Path) -> None:
     good = ["acme__demo", "train.py", "", "3", "0", "tracking", "mlflow.log_param", "kind=param"]
     assert problems("call_sites", _write(tmp_path / "ok.csv", names, [good])) == []
     bad = _write(tmp_path / "bad.csv", names, [[*good[:5], "tracing", *good[6:]]])
-    assert problems("call_sites", bad) == [f"{bad}:2: column category: 'tracing' is not one of tracking, seed, registry"]
+    assert problems("call_sites", bad) == [f"{bad}:2: column category: 'tracing' is not one of tracking, seed, registry, model_ref"]
 
 
 PUBLISHED = sorted(p.stem for p in (ROOT / "results").glob("*.csv"))
@@ -98,4 +98,10 @@ def test_the_categories_are_the_detector_families() -> None:
     from miners.scan.detectors import FAMILIES
 
     assert tuple(family.CATEGORY for family in FAMILIES) == vocab.CATEGORIES
+
+
+def test_the_validated_categories_are_detector_categories() -> None:
+    from analysis.validation_labels import CATEGORIES as LABELLED
+
+    assert set(LABELLED) < set(vocab.CATEGORIES) and "model_ref" not in LABELLED
 

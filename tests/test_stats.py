@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 from pathlib import Path
@@ -306,3 +307,38 @@ def test_demo_results(tmp_path):
     assert m["Selected"] == str(len(features))
     assert m["Analysed"] == str(int((features["uses_mlflow"] == "true").sum()))
     assert (tables / "rq1_tracking.csv").exists() and (generated / "funnel.tex").exists()
+
+
+def test_model_names_count_distinct_names_and_pairs_per_source():
+    """RQ3's model-names table on known rows: distinct names per source, (repository, name)
+    pairs, the versioned share with its Wilson interval, and only analysed repositories."""
+    from analysis.formatting import Macros
+    from analysis.rq3 import model_names
+
+    def ref(repo: str, model: str, source: str, version: str) -> dict[str, str]:
+        return {"repo": repo, "category": "model_ref", "api": "x",
+                "detail": f"model={model};source={source};version={version}"}
+
+    sites = pd.DataFrame([
+        ref("a__x", "bert-base-uncased", "hf_from_pretrained", "none"),
+        ref("a__x", "bert-base-uncased", "hf_from_pretrained", "none"),  # same pair twice
+        ref("b__y", "bert-base-uncased", "hf_from_pretrained", "none"),  # same name, other repo
+        ref("b__y", "BAAI/bge-large-en-v1.5", "hf_from_pretrained", "vX.Y"),
+        ref("b__y", "all-MiniLM-L6-v2", "sentence_transformers", "vX"),
+        ref("a__x", "churn_v2", "mlflow_registry", "vX"),
+        ref("a__x", "churn_v2", "models_uri", "vX"),
+        ref("c__z", "ignored-v1", "hf_hub", "vX"),  # not analysed
+        {"repo": "a__x", "category": "seed", "api": "random.seed", "detail": "value=1"},
+    ])
+    df = pd.DataFrame({"repo": ["a__x", "b__y", "c__z"], "mlflow": [True, True, False]})
+    macros = Macros("stats")
+    table = model_names(sites, df, macros).set_index("source")
+    hf = table.loc["Hugging Face"]
+    assert (hf["repositories"], hf["pairs"], hf["names"], hf["versioned"]) == (2, 4, 3, 2)
+    assert hf["pairs_versioned"] == 2 and hf["pattern_none"] == 1 and hf["pattern_vX.Y"] == 1
+    assert (hf["ci_low"], hf["ci_high"]) == pytest.approx(wilson(2, 3))
+    assert table.loc["hf_hub", "names"] == 0 and math.isnan(table.loc["hf_hub", "versioned_share"])
+    assert table.loc["MLflow registry", "names"] == 1 and table.loc["all", "names"] == 4
+    assert table.loc["all", "versioned"] == 3
+    assert macros.values["RQThreeModelNamesHuggingFaceNames"] == "3"
+    assert macros.values["RQThreeModelNamesAllVersionedPct"] == "75.0\\%"

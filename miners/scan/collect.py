@@ -75,6 +75,18 @@ def dotted(node: cst.CSTNode | None) -> tuple[str, ...] | None:
             return None
 
 
+#: Decorators that make a method an attribute: ``self.m`` is what ``m`` returns.
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+
+
+def _is_property(node: cst.FunctionDef) -> bool:
+    for d in node.decorators:
+        chain = dotted(d.decorator)
+        if chain and chain[-1] in PROPERTY_DECORATORS:
+            return True
+    return False
+
+
 def _module_name(node: cst.CSTNode | None) -> str | None:
     chain = dotted(node)
     return ".".join(chain) if chain and CALL not in chain else None
@@ -132,6 +144,10 @@ class Collector:
         self.out = Collected()
         self.look_for_uris = look_for_uris
         self._consumed: set[int] = set()
+        #: ids of the functions defined directly in a class body (methods)
+        self._methods: set[int] = set()
+        #: function id -> the list its return chains go to (:meth:`Bindings.bind_function`)
+        self._returns_of: dict[int, list[tuple[str, ...]]] = {}
         #: (unit, top-level statement) -> number of calls in it
         self.calls_per_stmt: dict[tuple[int, int], int] = {}
 
@@ -162,10 +178,21 @@ class Collector:
             elif tp is cst.AnnAssign:
                 if node.value is not None:  # type: ignore[attr-defined]
                     self._assign(node.target, node.value, unit, stmt)  # type: ignore[attr-defined]
+            elif tp is cst.Return:
+                if scope and node.value is not None:  # type: ignore[attr-defined]
+                    returned = dotted(node.value)  # type: ignore[attr-defined]
+                    if returned is not None and scope in self._returns_of:
+                        self._returns_of[scope].append(returned)
             elif tp is cst.FunctionDef or tp is cst.ClassDef:
                 if top and node is root:  # module level: the project's own name
                     out.bindings.local.add(node.name.value)  # type: ignore[attr-defined]
+                if tp is cst.ClassDef and isinstance(node.body, cst.IndentedBlock):  # type: ignore[attr-defined]
+                    self._methods.update(id(n) for n in node.body.body if type(n) is cst.FunctionDef)  # type: ignore[attr-defined]
                 if tp is cst.FunctionDef:  # its body is a new scope for imports
+                    name = node.name.value  # type: ignore[attr-defined]
+                    method = id(node) in self._methods
+                    self._returns_of[id(node)] = out.bindings.bind_function(
+                        f"self.{name}" if method else name, method and _is_property(node))  # type: ignore[arg-type]
                     out.bindings.parents[id(node)] = scope
                     inner = id(node)
                     for name in reversed(_fields(tp)):

@@ -3,7 +3,8 @@
 Each column of ``repo_features.csv`` is defined here (and rendered into the codebook):
 
 * ``files_*``: candidate files by kind and by status (see ``files.csv``);
-* ``tracking_sites``, ``seed_sites``, ``registry_sites``: rows of ``call_sites.csv``;
+* ``tracking_sites``, ``seed_sites``, ``registry_sites``, ``model_ref_sites``: rows of
+  ``call_sites.csv`` of each category;
 * ``uses_mlflow``: at least one tracking or registry row;
 * ``logs_params`` / ``logs_metrics`` / ``logs_artifacts`` / ``logs_models`` / ``logs_tags`` /
   ``logs_datasets``: an explicit tracking call of that kind (``log_batch`` counts as params
@@ -34,7 +35,7 @@ from miners.scan.detail import parse_detail
 from miners.scan.records import ScannedFile
 from miners.schema import names
 from miners.schema.ids import full_name
-from miners.schema.vocab import FRAMEWORKS
+from miners.schema.vocab import CATEGORIES, FRAMEWORKS
 
 FEATURE_COLUMNS = names("repo_features")
 _SEED_KEY = re.compile(r"seed|random_state", re.IGNORECASE)
@@ -52,7 +53,7 @@ def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
     names: set[str] = set()
     seeded: set[str] = set()
     mlflow_files: dict[str, str] = {}
-    counts = {"tracking": 0, "seed": 0, "registry": 0}
+    counts = dict.fromkeys(CATEGORIES, 0)
     seed_logged = False
     stages = aliases = registers = client = False
     for path, s in ((f.path, s) for f in files for s in f.sites):
@@ -109,6 +110,7 @@ def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
         "tracking_sites": counts["tracking"],
         "seed_sites": counts["seed"],
         "registry_sites": counts["registry"],
+        "model_ref_sites": counts["model_ref"],
         "uses_mlflow": counts["tracking"] + counts["registry"] > 0,
         "logs_params": "param" in kinds or "batch" in kinds,
         "logs_metrics": "metric" in kinds or "batch" in kinds,

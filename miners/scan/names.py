@@ -17,6 +17,16 @@ binding of a name is collected without regard to control flow or function scope:
   to an imported name (methods inside classes do not shadow module names) — except inside a
   function that imports ``n`` itself: a function's own imports come first within it.
 
+* a function's return values: a call of a function defined in the file (``make_client()``,
+  at any depth) resolves to what its ``return`` statements return (the first that resolves),
+  and so does ``self.m()`` for a method ``m`` of a class in the file; a method decorated
+  ``@property`` or ``@cached_property`` resolves without the call (``self.client``). So
+  ``def make_client(): return MlflowClient()`` makes ``make_client().log_param`` and
+  ``c = make_client(); c.log_param`` resolve to ``MlflowClient.log_param``. What a return
+  statement returns resolves like any expression of the file (``return self._client``
+  follows ``self._client = MlflowClient()``). A name bound otherwise (an import, an
+  assignment) keeps that binding first.
+
 A dotted expression ``a.b.c`` resolves through its longest bound prefix. Names that are
 never bound (builtins, parameters, locals) resolve to nothing. Qualified names are
 canonicalised (:data:`miners.scan.detectors.ALIASES`). This is what libcst's
@@ -55,6 +65,9 @@ class Bindings:
     scoped: dict[tuple[int, str], list[str]] = field(default_factory=dict)
     #: function scope id -> enclosing scope id (0 is the module)
     parents: dict[int, int] = field(default_factory=dict)
+    #: functions defined in the file: how a call reaches them (``name`` or ``self.name``) ->
+    #: (is a property, the chains their ``return`` statements return)
+    returns: dict[str, tuple[bool, list[tuple[str, ...]]]] = field(default_factory=dict)
     _memo: dict[str, str | None] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
 
@@ -65,6 +78,41 @@ class Bindings:
 
     def bind_expr(self, target: str, chain: tuple[str, ...]) -> None:
         self.exprs.setdefault(target, []).append(chain)
+
+    def bind_function(self, key: str, is_property: bool) -> list[tuple[str, ...]]:
+        """Register a function reached as ``key``; returns the list its return chains go to."""
+        prop, chains = self.returns.setdefault(key, (is_property, []))
+        if is_property and not prop:
+            self.returns[key] = (True, chains)
+        return chains
+
+    def _through_returns(self, chain: Sequence[str], first_call: int, scope: int) -> str | None:
+        """``chain`` resolved through the return values of a function of the file it calls."""
+        for i in range(first_call, 0, -1):
+            key = ".".join(chain[:i])
+            found = self.returns.get(key)
+            if found is None:
+                continue
+            is_property, returned = found
+            if is_property:
+                rest = chain[i:]
+            elif i < len(chain) and chain[i] == CALL:
+                rest = chain[i + 1:]
+            else:
+                return None
+            marker = "returns:" + key
+            if marker in self._active:  # recursion such as ``def f(): return f()``
+                return None
+            self._active.add(marker)
+            try:
+                for value in returned:
+                    result = self.resolve((*value, *rest), scope)
+                    if result is not None:
+                        return result
+            finally:
+                self._active.discard(marker)
+            return None
+        return None
 
     def _binding(self, name: str) -> str | None:
         if name in self._memo:
@@ -114,7 +162,7 @@ class Bindings:
                     used = 1
                     break
         if base is None:
-            return None
+            return self._through_returns(chain, first_call, scope) if self.returns else None
         qname = base
         for part in chain[used:]:
             if part == CALL:

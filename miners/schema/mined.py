@@ -238,6 +238,8 @@ MINED: dict[str, dict[str, Any]] = {
             "tracking_sites": integer("call_sites.csv rows of category tracking"),
             "seed_sites": integer("call_sites.csv rows of category seed"),
             "registry_sites": integer("call_sites.csv rows of category registry"),
+            "model_ref_sites": integer("call_sites.csv rows of category model_ref (models named by a "
+                                       "Hugging Face id, a registered model name or a models:/ URI)"),
             "uses_mlflow": boolean("at least one tracking or registry row"),
             "logs_params": boolean("an explicit log_param(s) call (log_batch counts)"),
             "logs_metrics": boolean("an explicit log_metric(s) call (log_batch counts)"),

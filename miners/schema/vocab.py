@@ -11,7 +11,7 @@ from __future__ import annotations
 from miners.schema.conditions import CONDITIONS as _REGISTRY
 
 #: Call-site categories of ``call_sites.csv`` (one detector family each, miners' detectors).
-CATEGORIES = ("tracking", "seed", "registry")
+CATEGORIES = ("tracking", "seed", "registry", "model_ref")
 #: Kinds of candidate file.
 FILE_KINDS = ("py", "ipynb")
 #: Outcome of reading one candidate file.

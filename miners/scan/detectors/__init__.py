@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from miners.scan.detectors import registry, seeds, tracking
+from miners.scan.detectors import modelref, registry, seeds, tracking
 
-FAMILIES: tuple[ModuleType, ...] = (tracking, seeds, registry)
+FAMILIES: tuple[ModuleType, ...] = (tracking, seeds, registry, modelref)
 
 #: Every alias -> canonical qualified name, over all families.
 ALIASES: dict[str, str] = {}
@@ -23,9 +23,9 @@ STAR_EXPORTS: dict[str, frozenset[str]] = {
 
 #: Case-insensitive substrings one of which a file must contain for any detector to fire.
 #: Every detection needs an import or attribute spelling one of them, or a ``models:/``
-#: string, or a seed keyword; files without any are checked for syntax only.
+#: string, a seed keyword, or a Hugging Face model call; files without any are checked for syntax only.
 TRIGGERS: tuple[str, ...] = (
     "mlflow", "models:/", "seed", "random_state", "randomstate", "default_rng", "prngkey",
     "determinis", "cudnn", "cublas_workspace", "pcg64", "mt19937", "philox", "sfc64", "jax",
-    "import random",
+    "import random", "from_pretrained", "transformers", "huggingface_hub", "hf_hub_download", "snapshot_download",
 )

@@ -100,6 +100,12 @@ DETECTS = [
     Example("import mlflow\nclass Trainer:\n    def __init__(self):\n        self.client = mlflow.MlflowClient()\n"
             "    def promote(self, v):\n        self.client.set_registered_model_alias('m', 'prod', v)",
             f"{CLIENT}.set_registered_model_alias", "kind=alias;alias=prod"),
+    Example("import mlflow\nclass Registry:\n    @property\n    def client(self):\n        return mlflow.MlflowClient()\n"
+            "    def promote(self):\n        self.client.transition_model_version_stage('m', 2, 'Staging')",
+            f"{CLIENT}.transition_model_version_stage", "kind=stage_transition;stage=Staging"),
+    Example("from mlflow.tracking.client import MlflowClient\ndef client():\n    return MlflowClient()\n"
+            "client().get_latest_versions('m', stages=['Production'])", f"{CLIENT}.get_latest_versions",
+            "kind=stage_lookup;stage=Production"),
 ]
 
 IGNORES = [

@@ -20,13 +20,15 @@ Operational definition. A site is a ``seed`` row when it is one of:
 4. setting one of the environment variables in :data:`ENV` (``PYTHONHASHSEED``,
    ``TF_DETERMINISTIC_OPS``, ``TF_CUDNN_DETERMINISTIC``, ``CUBLAS_WORKSPACE_CONFIG``) through
    ``os.environ[K] = v``, ``os.environ.setdefault(K, v)`` or ``os.putenv(K, v)``;
-5. a ``random_state=`` keyword whose value is not the literal ``None`` in any call, and a
-   ``random_seed=`` or ``seed=`` keyword that is not ``None`` in a call that resolves into one of
-   the imported packages of :data:`KEYWORD_SEED_PACKAGES` (ML and scientific packages whose
-   ``seed`` keyword seeds a random generator: ``XGBClassifier(seed=1)``,
-   ``CatBoostClassifier(random_seed=1)``, ``networkx.spring_layout(g, seed=42)``);
-   ``seed=`` passed to the project's own functions, or to a package outside that list, is not
-   counted.
+5. a ``random_state=``, ``seed=`` or ``random_seed=`` keyword whose value is not the literal
+   ``None``, in any call: the project's own functions and unresolved methods included
+   (``train_test_split(X, random_state=SEED)``, a Hugging Face ``dataset.train_test_split(seed=42)``,
+   Spark's ``df.randomSplit([0.8, 0.2], seed=7)``, ``optuna.samplers.TPESampler(seed=1)``,
+   ``train(seed=42)``): a seed passed by name fixes some randomness, wherever it goes. The
+   exceptions: a call that resolves into a hashing package (:data:`HASH_PACKAGES`: ``mmh3``,
+   ``xxhash``, ...), whose ``seed`` keyword seeds a hash, not a random generator; and a call
+   that only stores or formats the value (:data:`NOT_SEEDING`: ``dict(seed=1)``,
+   ``SimpleNamespace``, ``OrderedDict``, ``str.format(seed=...)``, ``d.update(seed=...)``).
 
 ``detail`` carries ``framework`` (which random number generator the site fixes: random,
 numpy, torch, tensorflow, jax, or the package of a ``random_state`` call such as sklearn),
@@ -43,6 +45,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import libcst as cst
 
 from miners.scan.detail import detail
 from miners.scan.detectors.base import (
@@ -162,7 +166,16 @@ RANDOM_FRAMEWORKS: dict[str, str] = {
 }
 
 KEYWORD_SEEDS = ("random_state", "random_seed", "seed")
-#: Packages whose ``seed=`` / ``random_seed=`` keywords count (``random_state=`` counts anywhere).
+#: Packages whose ``seed`` keyword seeds a hash function: never a seed row.
+HASH_PACKAGES = frozenset({"mmh3", "xxhash", "murmurhash", "farmhash", "cityhash", "pyhash", "hashlib", "zlib",
+                           "crc32c", "metrohash", "spookyhash", "sklearn.utils.murmurhash3_32"})
+#: Calls that store or format a keyword instead of using it (callee names, or ``.<method>`` for a
+#: method of any object): never a keyword seed row.
+NOT_SEEDING = frozenset({"dict", "collections.OrderedDict", "types.SimpleNamespace", "argparse.Namespace",
+                         ".format", ".format_map", ".update", ".setdefault"})
+
+#: Packages whose keyword seeds name the ``framework`` of the row (any other resolved package is
+#: ``other``; an unresolved callee, such as the project's own function, ``unresolved``).
 KEYWORD_SEED_PACKAGES = frozenset({
     "xgboost", "lightgbm", "catboost", "sklearn", "numpy", "scipy", "pandas", "tensorflow",
     "keras", "torch", "jax", "optuna", "hyperopt", "transformers", "datasets", "gensim",
@@ -198,6 +211,14 @@ DETECTS = [
             "framework=networkx;keyword=seed;value=42"),
     Example("import torch\ng = torch.Generator()\ng.manual_seed(0)", "torch.Generator.manual_seed", "framework=torch;value=0"),
     Example("import numpy as np\n%time np.random.seed(1)", "numpy.random.seed", notebook=True),
+    Example("from datasets import load_dataset\nds = load_dataset('imdb')['train']\nsplits = ds.train_test_split(test_size=0.1, seed=42)",
+            "ds.train_test_split", "framework=unresolved;keyword=seed;value=42"),
+    Example("train, test = df.randomSplit([0.8, 0.2], seed=7)", "df.randomSplit", "framework=unresolved;keyword=seed;value=7"),
+    Example("import optuna\nsampler = optuna.samplers.TPESampler(seed=SEED)", "optuna.samplers.TPESampler",
+            "framework=optuna;keyword=seed;value=expr:SEED"),
+    Example("def train(seed):\n    pass\ntrain(seed=42)", "train", "framework=unresolved;keyword=seed;value=42"),
+    Example("import pyspark.sql.functions as F\ndf = df.withColumn('r', F.rand(seed=3))", "pyspark.sql.functions.rand",
+            "framework=other;keyword=seed;value=3"),
 ]
 
 IGNORES = [
@@ -208,7 +229,14 @@ IGNORES = [
     "import torch\ntorch.backends.cudnn.benchmark = True",
     "import torch\ntorch.use_deterministic_algorithms(False)",
     "m = RandomForestClassifier(random_state=None)",
-    "def train(seed):\n    pass\ntrain(seed=42)",
+    "def train(seed):\n    pass\ntrain(seed=None)",
+    "import mmh3\nh = mmh3.hash('key', seed=42)",
+    "import xxhash\nh = xxhash.xxh64(b'data', seed=0)",
+    "d = {'seed': 42}",
+    "config = dict(seed=42, lr=0.1)",
+    "cmd = 'train.py --seed {seed}'.format(seed=42)",
+    "from types import SimpleNamespace\nargs = SimpleNamespace(seed=1)",
+    "params.update(seed=7)",
     "def seed(x): pass\nseed(1)",
     "x = 'random.seed(42)'",
     "# np.random.seed(0)\n",
@@ -246,9 +274,13 @@ def on_call(site: CallSite) -> Iterator[Hit]:
         node = site.keywords().get(name) if site.node.args else None
         if node is None or literal(node) is None:
             continue
-        if name != "random_state" and (q is None or q.split(".")[0] not in KEYWORD_SEED_PACKAGES):
-            continue
         root = q.split(".")[0] if q else None
+        if q is not None and (root in HASH_PACKAGES or q in HASH_PACKAGES):
+            return
+        func = site.node.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else None
+        if (q or site.spelled) in NOT_SEEDING or (method is not None and "." + method in NOT_SEEDING):
+            return
         framework = "unresolved" if root is None else root if root in KEYWORD_SEED_PACKAGES else "other"
         yield Hit(CATEGORY, q or site.spelled, detail(
             framework=framework, keyword=name, value=_value(site, node)), site.node)

@@ -10,6 +10,17 @@ instances bound to a name or attribute (``client = MlflowClient()``, ``self.clie
 or used directly (``MlflowClient().log_param``). ``MlflowClient`` is reported under its
 canonical name ``mlflow.tracking.MlflowClient`` whichever of its import paths is used.
 
+Only MLflow's public API counts: a name inside one of MLflow's internal packages
+(:data:`INTERNAL`: ``mlflow.utils``, ``mlflow.store``, ``mlflow.protos``, ...) or with a private
+component (``mlflow.tracking._tracking_service``, ``mlflow.tracking.fluent._get_experiment_id``)
+is not tracking, including what those packages re-export (``from mlflow.utils.file_utils import
+yaml`` + ``yaml.safe_load`` is PyYAML).
+
+``MlflowClient`` instances are also followed through the return values of the file's own
+functions and properties (``def make_client(): return MlflowClient()`` + ``make_client().log_param``;
+``@property def client(self): return MlflowClient()`` + ``self.client.log_metric``; see *Name
+resolution*).
+
 Not tracking: a function or class of the project's own with an MLflow-like name (a module-
 level ``def log_param`` shadows an import of that name), a method of another class, and any
 text in strings, comments or markdown.
@@ -39,6 +50,19 @@ ALIASES: dict[str, str] = {
     "mlflow.client.MlflowClient": CLIENT,
     "mlflow.tracking.client.MlflowClient": CLIENT,
 }
+
+#: MLflow's internal packages: implementation, not API (their calls are never tracking rows).
+INTERNAL = ("mlflow.utils", "mlflow.store", "mlflow.protos", "mlflow.ml_package_versions", "mlflow.version",
+            "mlflow.cli", "mlflow.legacy_databricks_cli")
+
+
+def public(qname: str) -> bool:
+    """True when ``qname`` (inside ``mlflow``) is MLflow's public API: outside :data:`INTERNAL`
+    and with no component starting with ``_``."""
+    if any(qname == p or qname.startswith(p + ".") for p in INTERNAL):
+        return False
+    return not any(part.startswith("_") for part in qname.split("."))
+
 
 #: Classes whose instances are tracked through assignments: constructor -> instance type.
 CONSTRUCTORS: dict[str, str] = {CLIENT: CLIENT}
@@ -97,6 +121,22 @@ DETECTS = [
     Example("%matplotlib inline\nimport mlflow\n!pip install x\nmlflow.log_metric('a', 1)", "mlflow.log_metric", notebook=True),
     Example("%%time\nimport mlflow\nmlflow.log_param('a', 1)", "mlflow.log_param", notebook=True),
     Example("import mlflow\n%time mlflow.log_metric('t', 1)", "mlflow.log_metric", notebook=True),
+    Example("from mlflow.tracking.client import MlflowClient\nc = MlflowClient()\nc.log_param(r, 'a', 1)",
+            f"{CLIENT}.log_param", "kind=param;key=a"),
+    Example("from mlflow.client import MlflowClient\nMlflowClient().log_metric(r, 'm', 1)", f"{CLIENT}.log_metric"),
+    Example("import mlflow.tracking.client as mc\nmc.MlflowClient().set_tag(r, 't', 1)", f"{CLIENT}.set_tag", "kind=tag;key=t"),
+    Example("import mlflow\nclass T:\n    @property\n    def client(self):\n        return mlflow.MlflowClient()\n"
+            "    def fit(self):\n        self.client.log_metric(r, 'loss', 1.0)", f"{CLIENT}.log_metric", "kind=metric;key=loss"),
+    Example("import mlflow\nclass T:\n    @functools.cached_property\n    def client(self):\n"
+            "        return mlflow.tracking.MlflowClient()\n    def fit(self):\n        self.client.log_param(r, 'lr', 1)",
+            f"{CLIENT}.log_param", "kind=param;key=lr"),
+    Example("from mlflow import MlflowClient\ndef make_client():\n    return MlflowClient()\nc = make_client()\n"
+            "c.log_param(r, 'a', 1)", f"{CLIENT}.log_param", "kind=param;key=a"),
+    Example("from mlflow import MlflowClient\ndef make_client():\n    client = MlflowClient()\n    return client\n"
+            "make_client().log_metric(r, 'b', 2)", f"{CLIENT}.log_metric", "kind=metric;key=b"),
+    Example("import mlflow\nclass T:\n    def __init__(self):\n        self._c = mlflow.MlflowClient()\n"
+            "    def client(self):\n        return self._c\n    def fit(self):\n        self.client().log_param(r, 'a', 1)",
+            f"{CLIENT}.log_param", "kind=param;key=a"),
 ]
 
 IGNORES = [
@@ -110,6 +150,13 @@ IGNORES = [
     "from . import mlflow\nmlflow.log_param('a', 1)",
     "import mlflow\nmlflow.pyfunc.load_model('models:/churn/1')",
     "import mlflow\nmlflow.register_model('runs:/x/model', 'churn')",
+    "from mlflow.utils.file_utils import yaml\nyaml.safe_load(open('c.yaml'))",
+    "from mlflow.utils.file_utils import TempDir\nwith TempDir() as t:\n    pass",
+    "import mlflow\nmlflow.tracking.fluent._get_experiment_id()",
+    "from mlflow.store.tracking.file_store import FileStore\nFileStore('mlruns').list_experiments()",
+    "import pandas as pd\ndef load():\n    return pd.read_csv('x.csv')\nload().log_metric('a', 1)",
+    "def make():\n    return make()\nmake().log_param('a', 1)",
+    "class T:\n    @property\n    def client(self):\n        return Other()\n    def fit(self):\n        self.client.log_metric('a', 1)",
 ]
 
 
@@ -131,7 +178,7 @@ def _dict_keys(node: cst.BaseExpression | None) -> str | None:
 
 def on_call(site: CallSite) -> Iterator[Hit]:
     q = site.qname
-    if q is None or not q.startswith("mlflow.") or registry.is_registry_call(site):
+    if q is None or not q.startswith("mlflow.") or not public(q) or registry.is_registry_call(site):
         return
     parts = q.split(".")
     last = parts[-1]
