@@ -212,6 +212,7 @@ def _corpus(protocol: Protocol, work: Path, frame: Path | None) -> Path:
 
 def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, jobs: int, scheduler: str | None,
           url_template: str | None, progress: bool, repin: bool) -> list[dict[str, Any]]:
+    commit = _pipeline_commit()  # before anything is written: results/ is part of the repository
     corpus_path = _corpus(protocol, work, frame)
     rows = read_csv(corpus_path)
     pinned: dict[str, str] = {}
@@ -240,11 +241,11 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     records = {t.full_name: json.loads((_records_dir(work) / f"{repo_id(t.full_name)}.json").read_text())
                for t in tasks}
     return _publish(rows, records, protocol, results, _records_dir(work),
-                    str(frame) if frame else protocol.discover.frame)
+                    str(frame) if frame else protocol.discover.frame, commit)
 
 
 def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], protocol: Protocol,
-             results: Path, records_dir: Path, frame: str) -> list[dict[str, Any]]:
+             results: Path, records_dir: Path, frame: str, commit: str) -> list[dict[str, Any]]:
     by_name = {r["full_name"]: r for r in rows}
     order = {r["full_name"]: r["sample_rank"] for r in rows}
     prints: dict[str, list[str]] = {}
@@ -291,11 +292,11 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
     _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}),
-                frame)
+                frame, commit)
     return funnel
 
 
-def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str) -> None:
+def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str, commit: str) -> None:
     """``results/provenance.json``: what produced the published tables (the only published
     file that carries a date; the CSVs are byte-identical across runs)."""
     import hashlib
@@ -308,7 +309,7 @@ def _provenance(results: Path, protocol: Protocol, record_versions: list[str], f
     info = {
         "miner_version": MINER_VERSION,
         "miner_versions_of_task_records": record_versions,
-        "pipeline_commit": _pipeline_commit(),
+        "pipeline_commit": commit,
         "mined_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "protocol": protocol.path, "protocol_sha256": digest(protocol.path),
         "frame": frame, "frame_sha256": digest(frame),  # the frame actually used (--frame or the protocol's)
@@ -319,7 +320,8 @@ def _provenance(results: Path, protocol: Protocol, record_versions: list[str], f
 
 
 def _pipeline_commit() -> str:
-    """The commit of this pipeline's own repository (``-dirty`` with uncommitted changes)."""
+    """The commit of this pipeline's own repository when mining starts (``-dirty`` with
+    uncommitted changes to tracked files)."""
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
