@@ -24,11 +24,11 @@ Operational definition. A site is a ``seed`` row when it is one of:
    ``None``, in any call: the project's own functions and unresolved methods included
    (``train_test_split(X, random_state=SEED)``, a Hugging Face ``dataset.train_test_split(seed=42)``,
    Spark's ``df.randomSplit([0.8, 0.2], seed=7)``, ``optuna.samplers.TPESampler(seed=1)``,
-   ``train(seed=42)``): a seed passed by name fixes some randomness, wherever it goes. The
-   exceptions: a call that resolves into a hashing package (:data:`HASH_PACKAGES`: ``mmh3``,
-   ``xxhash``, ...), whose ``seed`` keyword seeds a hash, not a random generator; and a call
-   that only stores or formats the value (:data:`NOT_SEEDING`: ``dict(seed=1)``,
-   ``SimpleNamespace``, ``OrderedDict``, ``str.format(seed=...)``, ``d.update(seed=...)``).
+   ``train(seed=42)``, ``params = dict(random_state=42)``): a seed passed by name fixes some
+   randomness, wherever it goes (a configuration dict built this way is passed on to what it
+   seeds). The one exception is a call that resolves into a hashing package
+   (:data:`HASH_PACKAGES`: ``mmh3``, ``xxhash``, ...), whose ``seed`` keyword seeds a hash, not
+   a random generator.
 
 ``detail`` carries ``framework`` (which random number generator the site fixes: random,
 numpy, torch, tensorflow, jax, or the package of a ``random_state`` call such as sklearn),
@@ -45,8 +45,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import libcst as cst
 
 from miners.scan.detail import detail
 from miners.scan.detectors.base import (
@@ -169,11 +167,6 @@ KEYWORD_SEEDS = ("random_state", "random_seed", "seed")
 #: Packages whose ``seed`` keyword seeds a hash function: never a seed row.
 HASH_PACKAGES = frozenset({"mmh3", "xxhash", "murmurhash", "farmhash", "cityhash", "pyhash", "hashlib", "zlib",
                            "crc32c", "metrohash", "spookyhash", "sklearn.utils.murmurhash3_32"})
-#: Calls that store or format a keyword instead of using it (callee names, or ``.<method>`` for a
-#: method of any object): never a keyword seed row.
-NOT_SEEDING = frozenset({"dict", "collections.OrderedDict", "types.SimpleNamespace", "argparse.Namespace",
-                         ".format", ".format_map", ".update", ".setdefault"})
-
 #: Packages whose keyword seeds name the ``framework`` of the row (any other resolved package is
 #: ``other``; an unresolved callee, such as the project's own function, ``unresolved``).
 KEYWORD_SEED_PACKAGES = frozenset({
@@ -217,6 +210,7 @@ DETECTS = [
     Example("import optuna\nsampler = optuna.samplers.TPESampler(seed=SEED)", "optuna.samplers.TPESampler",
             "framework=optuna;keyword=seed;value=expr:SEED"),
     Example("def train(seed):\n    pass\ntrain(seed=42)", "train", "framework=unresolved;keyword=seed;value=42"),
+    Example("params = dict(n_estimators=100, seed=SEED)", "dict", "framework=unresolved;keyword=seed;value=expr:SEED"),
     Example("import pyspark.sql.functions as F\ndf = df.withColumn('r', F.rand(seed=3))", "pyspark.sql.functions.rand",
             "framework=other;keyword=seed;value=3"),
 ]
@@ -233,10 +227,6 @@ IGNORES = [
     "import mmh3\nh = mmh3.hash('key', seed=42)",
     "import xxhash\nh = xxhash.xxh64(b'data', seed=0)",
     "d = {'seed': 42}",
-    "config = dict(seed=42, lr=0.1)",
-    "cmd = 'train.py --seed {seed}'.format(seed=42)",
-    "from types import SimpleNamespace\nargs = SimpleNamespace(seed=1)",
-    "params.update(seed=7)",
     "def seed(x): pass\nseed(1)",
     "x = 'random.seed(42)'",
     "# np.random.seed(0)\n",
@@ -276,10 +266,6 @@ def on_call(site: CallSite) -> Iterator[Hit]:
             continue
         root = q.split(".")[0] if q else None
         if q is not None and (root in HASH_PACKAGES or q in HASH_PACKAGES):
-            return
-        func = site.node.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
-        if (q or site.spelled) in NOT_SEEDING or (method is not None and "." + method in NOT_SEEDING):
             return
         framework = "unresolved" if root is None else root if root in KEYWORD_SEED_PACKAGES else "other"
         yield Hit(CATEGORY, q or site.spelled, detail(
