@@ -82,6 +82,7 @@ RESULTS ?= results
 PAPER ?= paper
 
 analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv, paper/generated/*.tex (every number of the paper), results/datapackage.json: the stages stats, rq5, validate, datapackage (python -m analysis --help)
+	$(PY) -m miners codebook --out study/codebook.md
 	$(PY) -m miners codebook --format latex --out $(PAPER)/generated/codebook.tex
 	$(PY) -m analysis all --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated --labels study/validation
 
@@ -119,7 +120,7 @@ identical: $(STAMP) ## prove a refactor changes no output: the demo corpus mines
 	(cd $$tmp/demo/results && sha256sum --check --quiet $(CURDIR)/tests/fixtures/demo-mined.sha256) && \
 	echo "identical: the demo corpus mines to the committed digests"
 	$(MAKE) --no-print-directory analysis figures >/dev/null
-	git diff --stat --exit-code -- results paper/generated paper/figures
+	git diff --stat --exit-code -- results paper/generated paper/figures study/codebook.md
 	@echo "identical: tables, macros and figures rebuild to the committed bytes"
 
 lint: $(STAMP) ## ruff
