@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/
 SAMPLE := study/sample-corpus
 DEMO_OUT := data/demo
 JOBS ?= 2
+FRAME_SOURCE ?= ../shared/corpus/candidates.csv
 BENCH_CORPUS ?= data/bench-corpus
 
 .PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
@@ -48,8 +49,8 @@ demo: $(STAMP) ## the whole study on the bundled offline sample corpus: mine, re
 		&& echo "demo paper: $(DEMO_OUT)/paper/main.pdf"; \
 	else echo "demo: latexmk is missing, so no demo PDF (TeX Live: see 'make help' paper)"; fi
 
-frame: $(STAMP) ## rebuild study/frame.csv from the shared sampling frame (../shared/corpus/candidates.csv)
-	$(PY) -m miners frame --from ../shared/corpus/candidates.csv --out study/frame.csv
+frame: $(STAMP) ## rebuild study/frame.csv from the list the frame was assembled into (FRAME_SOURCE=...; see study/frame.md)
+	$(PY) -m miners frame --from $(FRAME_SOURCE) --out study/frame.csv
 
 discover: $(STAMP) ## search GitHub for the protocol's topics (needs GITHUB_TOKEN; API_URL=... for another API)
 	$(PY) -m miners discover --protocol study/protocol.toml $(if $(API_URL),--api-url $(API_URL))

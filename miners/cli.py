@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=Path("data/corpus-discovered.csv"), help="normalised output")
     p.add_argument("--normalise-only", action="store_true", help="only turn the raw files into the corpus CSV")
 
-    p = sub.add_parser("frame", help="build study/frame.csv from the shared sampling frame")
-    p.add_argument("--from", dest="source", type=Path, default=Path("../shared/corpus/candidates.csv"))
+    p = sub.add_parser("frame", help="build study/frame.csv from the list the frame was assembled into (study/frame.md)")
+    p.add_argument("--from", dest="source", type=Path, required=True,
+                   help="the candidates CSV (repo, evidence_strength, evidence, kind_guess, has_mlproject, "
+                        "runnable_guess, cluster)")
     p.add_argument("--out", type=Path, default=Path("study/frame.csv"))
 
     p = sub.add_parser("mine", help="corpus -> sample -> clone -> scan -> results/ (resumable; local pool or Dask)")
@@ -267,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             from miners.corpus.frame import build_frame
 
             if not args.source.exists():
-                raise UsageError(f"shared sampling frame not found: {args.source}")
+                raise UsageError(f"candidates CSV not found: {args.source} (give --from; study/frame.md says what it holds)")
             print(f"{build_frame(args.source, args.out)} repositories in {args.out}")
             return 0
         if args.command == "mine":

@@ -76,6 +76,15 @@ def test_miner_version_digests_the_mined_rooms_only(tmp_path):
     assert miners.source_digest(root) == before
     for inside in ("scan/detectors/seeds.py", "corpus/clone.py", "practices/envspec/pinning.py", "schema/ids.py"):
         with open(root / inside, "a") as fh:
-            fh.write("# an edit inside a mined room\n")
+            fh.write("# a comment inside a mined room\n")
+        assert miners.source_digest(root) == before, inside  # documentation only
+        with open(root / inside, "a") as fh:
+            fh.write("_EDITED = 1\n")
         assert miners.source_digest(root) != before, inside
         before = miners.source_digest(root)
+    seeds = root / "scan/detectors/seeds.py"
+    text = seeds.read_text()
+    seeds.write_text(text.replace('"""seed — code that fixes', '"""seed — code, reworded, that fixes', 1))
+    assert seeds.read_text() != text and miners.source_digest(root) == before  # a docstring edit
+    seeds.write_text(text.replace('"random_state", "random_seed", "seed"', '"random_state", "seed"', 1))
+    assert miners.source_digest(root) != before  # a detector's table

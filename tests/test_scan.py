@@ -193,3 +193,32 @@ def test_scan_repo_records_round_trip_through_json():
         assert scanned.repo == repo.name and scanned.files
         assert [f.path for f in scanned.files] == sorted(f.path for f in scanned.files)
         assert RepoScan.from_json(json.loads(json.dumps(scanned.to_json()))) == scanned
+
+
+def test_a_slow_file_gets_a_deadline_of_its_own_and_its_batch_goes_on(make_git_repo, tmp_path):
+    """Hostile files (a 10,000-term operator chain makes libcst run for minutes) are cut at a
+    deadline proportional to their size, whatever batch they share; the files around them are
+    parsed, and a crashing file is still isolated and named."""
+    from miners.scan import pool
+
+    chain = "import mlflow\nx = " + " + ".join(["a"] * 10_000) + "\nmlflow.log_metric('m', x)\n"
+    files: dict[str, str] = {f"slow_{i}.py": chain.replace("a", f"a{i}", 1) for i in range(3)}
+    files.update({f"ok_{i:02d}.py": f"import mlflow\nmlflow.log_param('p{i}', {i})\n" for i in range(20)})
+    files["crash.py"] = "import mlflow\nx = " + "(" * 6000 + "1" + ")" * 6000 + "\n"
+    repo = make_git_repo("owner__hostile", files)
+    tables = _scan(tmp_path, [repo], timeout_per_file=600, jobs=2)
+    by_path = {f["path"]: f for f in tables["files"]}
+    limit = pool.deadline(len(chain.encode()) + 1, 600)
+    assert limit < 10  # seconds, not the 600 s cap, and not multiplied by a batch
+    for i in range(3):
+        slow = by_path[f"slow_{i}.py"]
+        assert slow["status"] == "parse_error" and "did not finish within" in slow["reason"], slow
+    assert all(by_path[f"ok_{i:02d}.py"]["status"] == "parsed" for i in range(20))
+    assert "crashed" in by_path["crash.py"]["reason"]
+    assert {s["path"] for s in tables["call_sites"]} == {f"ok_{i:02d}.py" for i in range(20)}
+
+
+def test_deadline_grows_with_size_up_to_the_cap():
+    from miners.scan.pool import deadline
+
+    assert deadline(0, 120) == 5.0 and deadline(50_000, 120) == 6.0 and deadline(10**9, 120) == 120

@@ -1,10 +1,19 @@
 """A pool of parser processes that survives crashing and hanging inputs.
 
-Files are sent to worker processes in small batches. When a worker dies (a native parser
-crash such as a segmentation fault on pathologically nested code) or exceeds its time
-limit, it is replaced and every file of its batch is retried alone; a file that still
-kills or stalls its worker on its own gets a ``parse_error`` result saying so. Nothing a
-single file does can stop a scan.
+Files are sent to worker processes in small batches; a worker returns each file's result as
+soon as it has it, so the pool always knows which file a worker is on and since when.
+
+Definitions. A file's *deadline* is ``min(cap, FLOOR_SECONDS + size / BYTES_PER_SECOND)``
+seconds of one worker's time, counted from the moment the worker starts that file (the
+previous file's result, or the batch's dispatch), whatever batch it is in: 5 s plus 1 s per
+50 kB, and never more than the protocol's ``[scan] timeout_per_file`` (the cap). A bare libcst
+parse runs at about 8 MB/s here, so the deadline is several hundred times a normal file's
+parse time. A worker past its file's deadline is killed and replaced; that file gets a
+``parse_error`` result ("did not finish within ... s") and the files queued behind it go on
+in a fresh worker. A worker that dies (a native parser crash such as a segmentation fault on
+pathologically nested code) is replaced the same way; the file it was on is retried alone
+once, in case the crash came from an earlier file, and gets a ``parse_error`` result if it
+kills its worker again. Nothing a single file does can stop a scan or hold other files.
 """
 
 from __future__ import annotations
@@ -29,6 +38,14 @@ Task = tuple[Any, str, bytes]  # (task id, kind, content)
 BATCH_FILES = 16
 BATCH_BYTES = 512_000
 DEPTH = 2  # batches queued per worker, so it never waits for the parent to read the next
+#: A file's deadline: FLOOR_SECONDS plus its size over BYTES_PER_SECOND, capped by the protocol.
+FLOOR_SECONDS = 5.0
+BYTES_PER_SECOND = 50_000
+
+
+def deadline(size: int, cap: float) -> float:
+    """Seconds a worker may spend on one file of ``size`` bytes (see the module docstring)."""
+    return min(cap, FLOOR_SECONDS + size / BYTES_PER_SECOND)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -47,7 +64,8 @@ def _worker_main(conn: Connection) -> None:
             return
         if batch is None:
             return
-        conn.send([(tid, analyze(kind, data)) for tid, kind, data in batch])
+        for tid, kind, data in batch:  # one message per file: the parent knows where it is
+            conn.send((tid, analyze(kind, data)))
         batches += 1
         if batches % 64 == 0:
             gc.collect()
@@ -58,7 +76,16 @@ class _Worker:
     process: Any
     conn: Connection
     queued: deque[list[Task]] = field(default_factory=deque)  # batches sent, in order
-    started: float = 0.0  # when the first queued batch started
+    done: int = 0  # results received of the first queued batch
+    started: float = 0.0  # when the worker started its current file
+    alone: bool = False  # the first queued batch is one file retried alone after a crash
+
+    def current(self) -> Task:
+        return self.queued[0][self.done]
+
+    def unfinished(self) -> list[list[Task]]:
+        """The batches it was given, less the files it finished, the current one included."""
+        return [self.queued[0][self.done:], *list(self.queued)[1:]]
 
 
 def failure_result(kind: str, data: bytes, reason: str) -> FileResult:
@@ -106,19 +133,12 @@ class ParserPool:
         child.close()
         return _Worker(process, parent)
 
-    def _replace(self, worker: _Worker) -> None:
-        if worker.process.is_alive():
-            worker.process.kill()
-        worker.process.join()
-        worker.conn.close()
-        self._workers[self._workers.index(worker)] = self._spawn()
-
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Any, FileResult]]:
         source = iter(tasks)
         exhausted = False
-        retry: deque[list[Task]] = deque()
+        retry: deque[tuple[list[Task], bool]] = deque()  # (batch, a file retried alone)
 
-        def next_batch() -> list[Task] | None:
+        def next_batch() -> tuple[list[Task], bool] | None:
             nonlocal exhausted
             if retry:
                 return retry.popleft()
@@ -133,7 +153,7 @@ class ParserPool:
                     break
             else:
                 exhausted = True
-            return batch or None
+            return (batch, False) if batch else None
 
         while True:
             if not self._workers:
@@ -143,58 +163,73 @@ class ParserPool:
                 retry.appendleft(first)
                 self._start()
             for w in self._workers:
-                while len(w.queued) < DEPTH:
-                    batch = next_batch()
-                    if batch is None:
+                while len(w.queued) < DEPTH and not w.alone:
+                    item = next_batch()
+                    if item is None:
+                        break
+                    batch, alone = item
+                    if alone and w.queued:  # a file retried alone waits for an idle worker
+                        retry.appendleft(item)
                         break
                     if not w.queued:
-                        w.started = time.monotonic()
+                        w.started, w.done, w.alone = time.monotonic(), 0, alone
                     w.queued.append(batch)
                     w.conn.send(batch)
             busy = [w for w in self._workers if w.queued]
             if not busy:
                 return
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
+            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=0.5)
             now = time.monotonic()
             for w in busy:
-                batch = w.queued[0]
                 if w.conn in ready:
-                    try:
-                        results = w.conn.recv()
-                    except (EOFError, OSError):
-                        results = None
-                    if results is not None:
-                        w.queued.popleft()
-                        w.started = now
-                        yield from results
+                    got = self._receive(w, now)
+                    if got is not None:
+                        yield from got
                         continue
+                tid, kind, data = w.current()
                 if w.process.sentinel in ready or not w.process.is_alive():
                     w.process.join(timeout=10)  # the exit code is known only once it is reaped
-                    code = w.process.exitcode
-                    later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry)
-                    retry.extend(later)  # batches queued behind the failing one were not run
-                    yield from self._give_up(batch, _describe_exit(code), "crash")
-                elif now - w.started > self.timeout * len(batch):
-                    later = list(w.queued)[1:]
-                    self._replace_and_isolate(w, batch, retry)
-                    retry.extend(later)
-                    yield from self._give_up(batch, f"parser did not finish within {self.timeout:g} s", "timeout")
+                    reason = _describe_exit(w.process.exitcode)
+                    alone, rest = w.alone, self._replace(w)
+                    if alone:
+                        self.crashes += 1
+                        yield tid, failure_result(kind, data, reason)
+                    else:  # retry the file alone: the crash may have come from an earlier file
+                        retry.appendleft(([rest[0][0]], True))
+                    retry.extend((b, False) for b in [rest[0][1:], *rest[1:]] if b)
+                elif now - w.started > (limit := deadline(len(data), self.timeout)):
+                    rest = self._replace(w)
+                    self.timeouts += 1
+                    yield tid, failure_result(kind, data, f"parser did not finish within {limit:.0f} s "
+                                                          f"(the deadline of a {len(data):,}-byte file)")
+                    retry.extend((b, False) for b in [rest[0][1:], *rest[1:]] if b)
 
-    def _replace_and_isolate(self, worker: _Worker, batch: list[Task], retry: deque[list[Task]]) -> None:
-        """Replace a crashed or stalled worker; every file of a batch of several is retried alone."""
-        self._replace(worker)
-        if len(batch) > 1:
-            retry.extend([task] for task in batch)
+    def _receive(self, w: _Worker, now: float) -> list[tuple[Any, FileResult]] | None:
+        """Every result waiting on ``w``'s pipe (None when the pipe broke: the worker died)."""
+        out = []
+        try:
+            while w.conn.poll():
+                out.append(w.conn.recv())
+                w.done += 1
+                w.started = now
+                if w.done == len(w.queued[0]):
+                    w.queued.popleft()
+                    w.done, w.alone = 0, False
+                if not w.queued:
+                    break
+        except (EOFError, OSError):
+            return out or None
+        return out
 
-    def _give_up(self, batch: list[Task], reason: str, what: str) -> Iterator[tuple[Any, FileResult]]:
-        if len(batch) == 1:
-            tid, kind, data = batch[0]
-            if what == "crash":
-                self.crashes += 1
-            else:
-                self.timeouts += 1
-            yield tid, failure_result(kind, data, reason)
+    def _replace(self, worker: _Worker) -> list[list[Task]]:
+        """Kill and replace a crashed or stalled worker; returns what it had not finished."""
+        rest = worker.unfinished()
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        self._workers[self._workers.index(worker)] = self._spawn()
+        return rest
 
 
 def _preload() -> None:

@@ -95,7 +95,7 @@ MINED: dict[str, dict[str, Any]] = {
                 "frame: evidence that the repository uses MLflow: strong = committed mlruns/, "
                 "an MLproject file, or MLflow calls seen in code; medium = an mlflow_utils.py "
                 "file or 'mlflow' in the name; weak = only a file named like register_model.py "
-                "(../shared/corpus/README.md)"),
+                "(study/frame.md)"),
             "frame_evidence": string("frame: the evidence itself (which path or search found it)"),
             "frame_kind_guess": string("frame: project kind guessed mostly from names (course, "
                                      "tutorial, project, production, research)"),
