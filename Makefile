@@ -13,7 +13,7 @@ JOBS ?= 2
 FRAME_SOURCE ?= ../shared/corpus/candidates.csv
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
+.PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine history rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -76,13 +76,17 @@ rerun-check: $(STAMP) ## re-mine the read projects (study/rerun-readings/order.c
 		--conditions as_written --work $(READ)/rerun --cache data/rerun-cache --out $(READ)/rerun-results --jobs $(JOBS)
 	$(PY) -m miners rerun-check --reruns $(READ)/rerun-results/reruns.csv --out study/rerun-readings/harness-check.csv
 
+history: $(STAMP) ## walk each selected repository's history with PyDriller -> results/repo_history.csv, history_events.csv (URL_TEMPLATE=...; resumable)
+	$(PY) -m miners history --work data/history --out results --jobs $(JOBS) \
+		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)')
+
 rerun-order: $(STAMP) ## the seeded rerun order (one per template family, none already re-executed) -> study/rerun-readings/order.csv
 	$(PY) -m miners rerun-order --exclude results/rerun_sample.csv --first 30 --out study/rerun-readings/order.csv
 
 RESULTS ?= results
 PAPER ?= paper
 
-analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv, paper/generated/*.tex (every number of the paper), results/datapackage.json: the stages stats, rq5, validate, datapackage (python -m analysis --help)
+analysis: $(STAMP) ## results/*.csv -> results/tables/*.csv, paper/generated/*.tex (every number of the paper), results/datapackage.json: the stages stats, rq5, rq6, validate, datapackage (python -m analysis --help)
 	$(PY) -m miners codebook --out study/codebook.md
 	$(PY) -m miners codebook --format latex --out $(PAPER)/generated/codebook.tex
 	$(PY) -m analysis all --results $(RESULTS) --tables $(RESULTS)/tables --generated $(PAPER)/generated --labels study/validation

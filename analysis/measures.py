@@ -55,6 +55,7 @@ CSV_FORMAT = CsvFormat(columns={
                      "repositories_share", "registry_share", "stage_share", "alias_share",
                      "uses_registry_share", "registers_models_share", "uses_stages_share",
                      "uses_aliases_share", "versioned_share", "pairs_versioned_share",
+                     "family_share", "cluster_ci_low", "cluster_ci_high",
                      "traceability_median", "traceability_mean",
                      "statistic", "effect", "effect_ci_low", "effect_ci_high", "min_expected"),
                     _FOUR),

@@ -6,6 +6,23 @@ course``). Without the frame's columns the restricted rows are empty (``n = 0``)
 
 Table ``rq_sensitivity`` (:data:`TABLE_DOCS`); macros ``Sens<Population><measure>...`` for the
 restricted populations (``without`` shortened to ``Wo``).
+
+Template families in the statistics (table ``rq_clusters``). A repository's *family* is the
+frame's named template family (``frame_cluster``); a repository outside every named family is a
+family of its own. For each headline measure over the analysed repositories: the *family-collapsed*
+share gives each family one vote (each repository weighs 1 / the analysed size of its family),
+and the *cluster-bootstrap* 95% interval of the per-repository share resamples whole families
+with replacement (:data:`BOOTSTRAP` resamples, seed :data:`BOOTSTRAP_SEED`, percentile
+interval), so that near-identical course submissions do not count as independent evidence.
+Macros ``Clu<measure>FamilyPct``, ``...ClusterCI`` and ``CluMaxDiffPts`` / ``CluMaxWidenPts``
+(the largest difference between the family-collapsed and the per-repository share, and the
+largest widening of the interval, in percentage points).
+
+The frame's biases (table ``rq_bias``): each headline share per stratum of the frame's known
+biases: the owner's initial (``digit``, ``a``, ``other``; alphabetically capped listings
+over-represent the first two) and the frame's ``evidence_strength`` (strong, medium, weak);
+macro ``BiasMaxSpreadPts``, the largest difference between two strata of one dimension with
+at least :data:`MIN_STRATUM` repositories each, in percentage points.
 """
 
 from __future__ import annotations
@@ -13,10 +30,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from analysis.formatting import Macros, macro_name
-from analysis.inference import prevalence
+from analysis.formatting import Macros, booktabs, macro_name, number, percent, percent_interval
+from analysis.inference import prevalence, share, wilson_or_nan
+from analysis.results import as_bool
+
+BOOTSTRAP = 2000
+BOOTSTRAP_SEED = 2026
+MIN_STRATUM = 20
 
 #: The headline measures: (research question, boolean column of the repository table).
 HEADLINE = (("1", "logs_params"), ("1", "logs_metrics"), ("1", "uses_autolog"),
@@ -33,7 +56,99 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                   "n": "repositories in the population", "share": "k / n",
                                   "ci_low": "Wilson 95% CI, lower bound",
                                   "ci_high": "Wilson 95% CI, upper bound"}},
+    "rq_clusters": {"description": "Headline prevalences over the analysed repositories per "
+                    "repository and with one vote per template family (frame_cluster; a repository "
+                    "outside every family is its own), with the Wilson interval and a cluster "
+                    "bootstrap interval that resamples families.",
+                    "fields": {"rq": "research question", "measure": "boolean column of the repository table",
+                               "k": "repositories with the feature", "n": "analysed repositories",
+                               "families": {"type": "integer", "description": "families among them"},
+                               "share": "k / n", "ci_low": "Wilson 95% CI, lower bound",
+                               "ci_high": "Wilson 95% CI, upper bound",
+                               "family_share": "share with one vote per family",
+                               "cluster_ci_low": "cluster-bootstrap 95% interval of share, lower bound",
+                               "cluster_ci_high": "cluster-bootstrap 95% interval of share, upper bound"}},
+    "rq_bias": {"description": "Headline prevalences per stratum of the frame's known biases: the "
+                "owner's initial (digit, a, other) and the frame's evidence strength.",
+                "fields": {"dimension": "owner_initial or evidence", "stratum": "the stratum",
+                           "rq": "research question", "measure": "boolean column of the repository table",
+                           "k": "repositories with the feature", "n": "analysed repositories in the stratum",
+                           "share": "k / n", "ci_low": "Wilson 95% CI, lower bound",
+                           "ci_high": "Wilson 95% CI, upper bound"}},
 }
+
+
+def families_of(df: pd.DataFrame) -> pd.Series:
+    """Each repository's family: its frame_cluster, else the repository itself."""
+    named = df["frame_cluster"].fillna("") if "frame_cluster" in df.columns else pd.Series("", index=df.index)
+    return named.where(named != "", "repo:" + df["repo"])
+
+
+def clusters(df: pd.DataFrame, macros: Macros) -> pd.DataFrame:
+    """Family-collapsed shares and cluster-bootstrap intervals (:data:`TABLE_DOCS`)."""
+    pop = df[df["mlflow"]]
+    fam = families_of(pop)
+    codes, uniques = pd.factorize(fam)
+    size = np.bincount(codes)
+    weight = 1.0 / size[codes]
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    draws = rng.integers(0, len(uniques), size=(BOOTSTRAP, len(uniques))) if len(uniques) else None
+    rows, diffs, widen = [], [], []
+    for rq, col in HEADLINE:
+        x = as_bool(pop[col]).to_numpy(dtype=float)
+        k, n = int(x.sum()), len(x)
+        lo, hi = wilson_or_nan(k, n)
+        fam_share = float((weight * x).sum() / weight.sum()) if n else math.nan
+        c_lo = c_hi = math.nan
+        if draws is not None:
+            per_k = np.bincount(codes, weights=x, minlength=len(uniques))
+            counts = size[draws].sum(axis=1)
+            shares = per_k[draws].sum(axis=1) / counts
+            c_lo, c_hi = (float(v) for v in np.quantile(shares, [0.025, 0.975]))
+        rows.append({"rq": f"RQ{rq}", "measure": col, "k": k, "n": n, "families": len(uniques),
+                     "share": share(k, n), "ci_low": lo, "ci_high": hi, "family_share": fam_share,
+                     "cluster_ci_low": c_lo, "cluster_ci_high": c_hi})
+        stem = "Clu" + macro_name(col)
+        macros.raw(stem + "FamilyPct", percent(fam_share))
+        macros.raw(stem + "ClusterCI", percent_interval(c_lo, c_hi))
+        if n:
+            diffs.append(abs(fam_share - share(k, n)))
+            widen.append((c_hi - c_lo) - (hi - lo))
+    macros.count("CluFamilies", len(uniques))
+    macros.raw("CluMaxDiffPts", number(100 * max(diffs), 1) if diffs else "n/a")
+    macros.raw("CluMaxWidenPts", number(100 * max(widen), 1) if widen else "n/a")
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq_clusters"]["fields"]))
+
+
+def owner_initial(full_name: str) -> str:
+    """``digit``, ``a`` or ``other``: the first character of the owner's name."""
+    c = (full_name or "?")[0].lower()
+    return "digit" if c.isdigit() else "a" if c == "a" else "other"
+
+
+def bias(df: pd.DataFrame, macros: Macros) -> pd.DataFrame:
+    """Headline shares per stratum of the frame's biases (:data:`TABLE_DOCS`)."""
+    pop = df[df["mlflow"]].copy()
+    pop["owner_initial"] = pop["full_name"].map(owner_initial)
+    evidence = pop["frame_evidence_strength"] if "frame_evidence_strength" in pop.columns else ""
+    pop["evidence"] = pd.Series(evidence, index=pop.index).fillna("").replace("", "unknown")
+    rows, spread = [], []
+    for dim, strata in (("owner_initial", ("digit", "a", "other")), ("evidence", ("strong", "medium", "weak"))):
+        for rq, col in HEADLINE:
+            shares = []
+            for stratum in strata:
+                part = pop[pop[dim] == stratum]
+                x = as_bool(part[col]) if len(part) else pd.Series(dtype=bool)
+                k, n = int(x.sum()), len(part)
+                lo, hi = wilson_or_nan(k, n)
+                rows.append({"dimension": dim, "stratum": stratum, "rq": f"RQ{rq}", "measure": col,
+                             "k": k, "n": n, "share": share(k, n), "ci_low": lo, "ci_high": hi})
+                if n >= MIN_STRATUM:
+                    shares.append(k / n)
+            if len(shares) >= 2:
+                spread.append(max(shares) - min(shares))
+    macros.raw("BiasMaxSpreadPts", number(100 * max(spread), 1) if spread else "n/a")
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq_bias"]["fields"]))
 
 
 def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
@@ -56,4 +171,35 @@ def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
         if r["population"] != "all analysed":
             stem = "Sens" + macro_name(r["population"].replace("without", "wo"), r["measure"])
             macros.prevalence(stem, r["k"], r["n"], r["share"], r["ci_low"], r["ci_high"])
-    return {"rq_sensitivity": table}
+    return {"rq_sensitivity": table, "rq_clusters": clusters(df, macros), "rq_bias": bias(df, macros)}
+
+
+#: Row labels of the headline measures in the LaTeX tables.
+LABELS = {"logs_params": "Logs parameters", "logs_metrics": "Logs metrics", "uses_autolog": "Autolog",
+          "sets_seed": "Sets a seed", "explicit_seed": "Explicit seeding", "seed_logged_as_param": "Logs the seed",
+          "uses_registry": "Uses the registry", "registers_models": "Registers models",
+          "data_versioning": "Versions data", "env_versioning": "Versions the environment", "ci": "Has CI"}
+
+
+def latex(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """``rq_clusters``: per-repository and family-collapsed shares with both intervals;
+    ``rq_bias``: the shares per owner initial and evidence strength."""
+    c = tables["rq_clusters"]
+    rows = [[LABELS.get(r["measure"], r["measure"]), percent(r["share"]), percent_interval(r["ci_low"], r["ci_high"]),
+             percent(r["family_share"]), percent_interval(r["cluster_ci_low"], r["cluster_ci_high"])]
+            for r in c.to_dict("records")]
+    clu = booktabs(["Measure", "Share", "Wilson 95\\% CI", "One per family", "Cluster 95\\% CI"], "lrrrr", rows,
+                   stage="stats")
+    b = tables["rq_bias"]
+    strata = [("owner_initial", "digit"), ("owner_initial", "a"), ("owner_initial", "other"),
+              ("evidence", "strong"), ("evidence", "medium"), ("evidence", "weak")]
+    brows = []
+    for _rq, col in HEADLINE:
+        part = b[b["measure"] == col].set_index(["dimension", "stratum"])
+        brows.append([LABELS.get(col, col), *(percent(part.loc[k, "share"]) if k in part.index else "n/a"
+                                              for k in strata)])
+    n = b[b["measure"] == HEADLINE[0][1]].set_index(["dimension", "stratum"])["n"]
+    head = ["Measure", *(f"{s} ($n$={int(n.get((d, s), 0))})" for d, s in strata)]
+    bias_tex = booktabs(head, "lrrrrrr", brows, stage="stats")
+    return {"rq_clusters": clu, "rq_bias": bias_tex}
+

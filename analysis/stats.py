@@ -92,6 +92,7 @@ def analyse(data: Mapping[str, pd.DataFrame], provenance: Mapping[str, str]) -> 
     for rq in RESEARCH_QUESTIONS:
         tex.update(rq.latex(tables))
     tex["stats_tests"] = tests_tex(all_tests)
+    tex.update(sensitivity.latex(tables))
     return Output(tables=tables, tex=tex, macros=macros)
 
 

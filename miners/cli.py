@@ -87,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder for repo_practices.csv")
     p.add_argument("--features", type=Path, default=None, help="repo_features.csv of a scan of the same repositories (for the measures that need call sites)")
 
+    p = sub.add_parser("history", help="walk each selected repository's history (PyDriller) -> repo_history.csv, history_events.csv")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="corpus.csv of a mine (selected repositories, pinned SHAs)")
+    p.add_argument("--url-template", default=None, help="clone URL template (default: the protocol's), e.g. file:///mirrors/{owner}+{name}/repo")
+    p.add_argument("--work", type=Path, default=Path("data/history"), help="clones with history, per-repository records, the parse cache")
+    p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--jobs", type=_positive, default=2, help="parser processes")
+    p.add_argument("--repos", default="", help="comma-separated owner/name: walk only these (the tables still cover every record)")
+    p.add_argument("--no-progress", action="store_true")
+
     p = sub.add_parser("summary", help="print what a scan found, in counts")
     p.add_argument("out", type=Path, metavar="OUT_DIR", help="the --out folder of a scan")
 
@@ -297,6 +307,19 @@ def main(argv: list[str] | None = None) -> int:
             rows = [repo_practices(rid, path, feats.get(rid)) for rid, path in repo_ids(args.repos)]
             n = write_csv(args.out / "repo_practices.csv", PRACTICE_COLUMNS, rows, sort_key=["repo"])
             print(f"{n} repositories in {args.out / 'repo_practices.csv'}")
+            return 0
+        if args.command == "history":
+            from miners.history.tables import history
+            from miners.protocol import load
+            from miners.scan.files import Limits
+
+            if not args.corpus.exists():
+                raise UsageError(f"{args.corpus} not found: run `make mine` first")
+            protocol = load(args.protocol)
+            history(args.corpus, args.url_template or protocol.clone.url_template, args.work, args.out, args.jobs,
+                    Limits(protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes),
+                    protocol.scan.timeout_per_file, progress=not args.no_progress,
+                    only=[n.strip() for n in args.repos.split(",") if n.strip()])
             return 0
         if args.command == "summary":
             from miners.summary import summarize

@@ -16,6 +16,7 @@ from analysis import datapackage as dp
 from miners import mine, schema
 from miners.corpus.clone_stage import STATUS_COLUMNS
 from miners.corpus.discover import CORPUS_COLUMNS
+from miners.history import tables as history_tables
 from miners.practices.repo_practices import PRACTICE_COLUMNS
 from miners.rerun import publish, variance
 from miners.rerun.sampling import SAMPLE_COLUMNS
@@ -35,6 +36,8 @@ WRITTEN = {
     "call_sites": SITE_COLUMNS,
     "repo_features": FEATURE_COLUMNS,
     "repo_practices": PRACTICE_COLUMNS,
+    "repo_history": history_tables.REPO_COLUMNS,
+    "history_events": history_tables.EVENT_COLUMNS,
     "rerun_sample": SAMPLE_COLUMNS,
     "reruns": publish.RUN_COLUMNS,
     "rerun_metrics": publish.METRIC_COLUMNS,

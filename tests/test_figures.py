@@ -15,14 +15,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import figures, rq5, stats
+from analysis import figures, rq5, rq6, stats
 from tests.conftest import ROOT
 from tests.test_rq5 import _results as write_rerun_results
 from tests.test_stats import make_results
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01-funnel", "02-prevalence", "03-seed-coverage", "04-registry-over-time",
-            "05-traceability", "06-rerun-spread"]
+            "05-traceability", "06-rerun-spread", "07-adoption"]
 
 
 def committed() -> list[Path]:
@@ -31,9 +31,11 @@ def committed() -> list[Path]:
 
 def base_results(folder: Path) -> Path:
     """The mined tables of four repositories (tests/test_stats.py) and the analysis tables
-    computed from them: everything the notebooks read but the rerun files."""
+    computed from them: everything the notebooks read but the rerun files and the histories
+    (whose analysis tables are then empty)."""
     make_results(folder)
     assert stats.main(["--results", str(folder), "--generated", str(folder / "generated")]) == 0
+    assert rq6.main(["--results", str(folder), "--generated", str(folder / "generated")]) == 0  # no history
     return folder
 
 

@@ -14,7 +14,7 @@ def test_every_stage_is_a_command_with_a_main():
     for stage in stages.STAGES:
         assert callable(importlib.import_module(stage.module).main), stage.name
         assert stage.description and stage.reads and stage.writes, stage.name
-    assert [s.name for s in stages.ANALYSIS] == ["stats", "rq5", "validate", "datapackage"]
+    assert [s.name for s in stages.ANALYSIS] == ["stats", "rq5", "rq6", "validate", "datapackage"]
 
 
 def test_the_table_modules_document_every_table_once():

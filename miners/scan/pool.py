@@ -5,7 +5,7 @@ soon as it has it, so the pool always knows which file a worker is on and since 
 
 Definitions. A file's *deadline* is ``min(cap, FLOOR_SECONDS + size / BYTES_PER_SECOND)``
 seconds of one worker's time, counted from the moment the worker starts that file (the
-previous file's result, or the batch's dispatch), whatever batch it is in: 5 s plus 1 s per
+previous file's result, or the batch's dispatch), whatever batch it is in: 15 s plus 1 s per
 50 kB, and never more than the protocol's ``[scan] timeout_per_file`` (the cap). A bare libcst
 parse runs at about 8 MB/s here, so the deadline is several hundred times a normal file's
 parse time. A worker past its file's deadline is killed and replaced; that file gets a
@@ -39,7 +39,7 @@ BATCH_FILES = 16
 BATCH_BYTES = 512_000
 DEPTH = 2  # batches queued per worker, so it never waits for the parent to read the next
 #: A file's deadline: FLOOR_SECONDS plus its size over BYTES_PER_SECOND, capped by the protocol.
-FLOOR_SECONDS = 5.0
+FLOOR_SECONDS = 15.0
 BYTES_PER_SECOND = 50_000
 
 

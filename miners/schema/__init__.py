@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from miners.schema.columns import OPTIONAL, TYPES, Col, SchemaError, Table, table
+from miners.schema.history import HISTORY
 from miners.schema.mined import MINED
 from miners.schema.rerun import RERUN
 
@@ -39,14 +40,16 @@ FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
     "rerun_environments": [(["repo"], "rerun_sample", ["repo"])],
     "rerun_originals": [(["repo", "condition", "run"], "reruns", ["repo", "condition", "run"])],
     "rerun_recipes": [(["repo"], "rerun_sample", ["repo"])],
+    "repo_history": [(["repo"], "repo_features", ["repo"])],
+    "history_events": [(["repo"], "repo_history", ["repo"])],
 }
 #: Families of columns a table may carry beyond the declared ones (the frame's own columns).
 EXTRA_PREFIX = {"corpus": "frame_"}
 
-#: Every published table of ``results/``, mined tables first, in publication order.
+#: Every published table of ``results/``: mined, history, rerun, in publication order.
 TABLES: dict[str, Table] = {
     name: table(name, spec, FOREIGN_KEYS.get(name, ()), EXTRA_PREFIX.get(name, ""))
-    for name, spec in {**MINED, **RERUN}.items()
+    for name, spec in {**MINED, **HISTORY, **RERUN}.items()
 }
 
 

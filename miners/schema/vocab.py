@@ -35,6 +35,12 @@ MLFLOW_PINS = ("exact", "range", "unpinned", "absent")
 #: Environment kinds an MLproject file declares.
 MLPROJECT_ENVS = ("python_env", "conda_env", "docker_env")
 
+#: API families whose history is recorded (miners/history/walk.py FAMILIES, in its order).
+HISTORY_FAMILIES = ("tracking", "metrics", "autolog", "seed", "registry", "registration", "registry_stages",
+                    "registry_aliases")
+#: Outcome of walking one repository's history.
+HISTORY_STATUSES = ("ok", "no_clone", "error")
+
 #: Rerun conditions, in the order of the harness's registry (miners/schema/conditions.py).
 CONDITIONS = tuple(_REGISTRY)
 #: The rerun tables' vocabularies are the harness's own enumerations (:mod:`miners.rerun.vocab`,
@@ -53,5 +59,5 @@ from miners.rerun.vocab import (  # noqa: E402
 )
 
 __all__ = ["AGREEMENTS", "CATEGORIES", "CLONE_STATUSES", "CONDITIONS", "ENTRY_KINDS", "ENV_MODES", "ENV_SOURCES",
-           "ENV_STATUSES", "FILE_KINDS", "FILE_STATUSES", "FRAMEWORKS", "MLFLOW_PINS", "MLPROJECT_ENVS", "PARSERS",
+           "ENV_STATUSES", "FILE_KINDS", "FILE_STATUSES", "FRAMEWORKS", "HISTORY_FAMILIES", "HISTORY_STATUSES", "MLFLOW_PINS", "MLPROJECT_ENVS", "PARSERS",
            "PICKED_BY", "PINNED_SHARE", "RUN_STATUSES", "SANDBOXES", "SEED_COVERAGE", "TRACE_POINTS", "VERDICTS"]

@@ -1,0 +1,154 @@
+"""``python -m miners history``: a real git history walked with PyDriller, the families' events,
+the metadata (mailmap, active days), failures as rows, resumption and byte-identical tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from miners.csvio import read_csv
+from miners.history.tables import HISTORY_VERSION, history
+from miners.schema.check import problems
+
+TRACKING = "import mlflow\nmlflow.log_param('lr', 0.1)\nmlflow.log_metric('acc', 1.0)\n"
+STAGES = TRACKING + "c = mlflow.MlflowClient()\nc.transition_model_version_stage('m', 1, 'Production')\n"
+ALIASES = TRACKING + "c = mlflow.MlflowClient()\nc.set_registered_model_alias('m', 'champion', 1)\n"
+
+
+def _commit(repo: Path, message: str, date: str, email: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=dev", "-c", f"user.email={email}", "add", "-A"],
+                   check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=dev", "-c", f"user.email={email}", "commit", "-q",
+                    "--allow-empty", "-m", message], check=True, env=env)
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A repository whose code gains tracking, a seed, registry stages, then swaps stages for
+    aliases, loses its seed and moves its training script; two e-mails of one author."""
+    repo = tmp_path / "mirrors" / "acme+proj"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    shas = {}
+    (repo / "README.md").write_text("# proj\n")
+    shas["readme"] = _commit(repo, "readme", "2023-01-01T10:00:00+00:00", "ann@old.org")
+    (repo / "train.py").write_text(TRACKING)
+    shas["tracking"] = _commit(repo, "track", "2023-01-11T10:00:00+00:00", "ann@old.org")
+    (repo / "seed.py").write_text("import random\nrandom.seed(1)\n")
+    shas["seed"] = _commit(repo, "seed", "2023-01-11T18:00:00+00:00", "ann@new.org")
+    (repo / "train.py").write_text(STAGES)
+    shas["stages"] = _commit(repo, "stages", "2023-06-01T10:00:00+00:00", "bob@x.org")
+    (repo / "train.py").write_text(ALIASES)
+    shas["aliases"] = _commit(repo, "aliases", "2024-02-01T10:00:00+00:00", "bob@x.org")
+    (repo / "seed.py").unlink()
+    shas["unseed"] = _commit(repo, "unseed", "2024-02-02T10:00:00+00:00", "bob@x.org")
+    (repo / "src").mkdir()
+    (repo / "train.py").rename(repo / "src" / "train.py")
+    (repo / ".mailmap").write_text("Ann <ann@new.org> <ann@old.org>\n")
+    shas["move"] = _commit(repo, "move", "2024-03-01T10:00:00+00:00", "ann@new.org")
+    (repo / "notes.txt").write_text("later\n")
+    _commit(repo, "after the pin", "2024-04-01T10:00:00+00:00", "ann@new.org")
+    return repo, shas
+
+
+def _corpus(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("full_name,sha,selected\n" + "".join(f"{n},{s},{sel}\n" for n, s, sel in rows))
+    return path
+
+
+def test_history_events_metadata_and_resumption(project, tmp_path: Path) -> None:
+    repo, shas = project
+    corpus = _corpus(tmp_path / "corpus.csv", [("acme/proj", shas["move"], "true"),
+                                                ("ghost/gone", "a" * 40, "true"),
+                                                ("acme/other", "b" * 40, "false")])
+    template = f"file://{repo.parent}/{{owner}}+{{name}}"
+    out, work = tmp_path / "out", tmp_path / "work"
+    counts = history(corpus, template, work, out, jobs=1, progress=False)
+    assert counts == {"ok": 1, "no_clone": 1}
+    rows = {r["repo"]: r for r in read_csv(out / "repo_history.csv")}
+    assert set(rows) == {"acme__proj", "ghost__gone"}  # selected only; failures are rows
+    assert rows["ghost__gone"]["status"] == "no_clone" and rows["ghost__gone"]["reason"]
+    r = rows["acme__proj"]
+    assert r["status"] == "ok" and r["commit"] == shas["move"] and r["history_version"] == HISTORY_VERSION
+    assert (r["commits"], r["code_commits"], r["commits_unreadable"]) == ("7", "6", "0")  # not the later commit
+    assert r["authors"] == "2"  # ann's two addresses are one through the mailmap
+    assert r["active_days"] == "6" and r["age_days"] == "425"
+    assert r["first_commit_date"] == "2023-01-01T10:00:00+00:00"
+    assert r["pinned_commit_date"] == "2024-03-01T10:00:00+00:00"
+    assert r["days_to_first_tracking"] == "10" and r["tracking_at_pin"] == "true"
+    assert r["stages_first_date"] == "2023-06-01T10:00:00+00:00"
+    assert r["aliases_first_date"] == "2024-02-01T10:00:00+00:00" and r["stages_then_aliases"] == "true"
+    ev = {e["family"]: e for e in read_csv(out / "history_events.csv")}
+    assert set(ev) == {"tracking", "metrics", "seed", "registry", "registry_stages", "registry_aliases"}
+    assert ev["tracking"]["first_commit"] == shas["tracking"] and ev["tracking"]["removed_commit"] == ""
+    assert ev["tracking"]["present_at_pin"] == "true"  # the rename keeps it
+    assert ev["seed"]["first_commit"] == shas["seed"] and ev["seed"]["removed_commit"] == shas["unseed"]
+    assert ev["seed"]["present_at_pin"] == "false"
+    assert ev["registry_stages"]["removed_commit"] == shas["aliases"]
+    assert ev["registry_aliases"]["first_commit"] == shas["aliases"] and ev["registry"]["removed_commit"] == ""
+    for name in ("repo_history", "history_events"):
+        assert problems(name, out / f"{name}.csv") == []
+    # resumable and deterministic: a second run walks nothing and writes the same bytes
+    before = {n: (out / n).read_bytes() for n in ("repo_history.csv", "history_events.csv")}
+    (work / "clones" / "acme__proj").rename(work / "clones" / "moved-away")
+    history(corpus, "file:///nowhere/{owner}+{name}", work, out, jobs=1, progress=False)
+    assert {n: (out / n).read_bytes() for n in before} == before
+
+
+def test_a_mirror_lacking_a_blob_still_gives_its_history(project, tmp_path: Path) -> None:
+    """A local mirror is borrowed (--shared): a blob it lacks (here the README's, as a mirror
+    without its largest blobs would) does not stop the walk, and the commit that added it is
+    read from its tree diff."""
+    repo, shas = project
+    bare = tmp_path / "mirrors" / "acme+bare"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+    blob = subprocess.run(["git", "-C", str(bare), "rev-parse", f"{shas['readme']}:README.md"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    subprocess.run(["git", "-C", str(bare), "repack", "-q", "-a", "-d"], check=True)
+    # drop the README blob from the mirror, as a mirror without its largest blobs would
+    packs = list((bare / "objects" / "pack").glob("*.pack"))
+    keep = subprocess.run(["git", "-C", str(bare), "rev-list", "--objects", "--all"], check=True,
+                          capture_output=True, text=True).stdout.split("\n")
+    objects = "\n".join(line.split()[0] for line in keep if line and not line.startswith(blob)) + "\n"
+    subprocess.run(["git", "-C", str(bare), "pack-objects", "-q", str(bare / "objects" / "pack" / "slim")],
+                   input=objects, text=True, check=True, capture_output=True)
+    for p in packs:
+        p.unlink()
+        p.with_suffix(".idx").unlink()
+    corpus = _corpus(tmp_path / "corpus.csv", [("acme/bare", shas["move"], "true")])
+    history(corpus, f"file://{bare.parent}/{{owner}}+{{name}}", tmp_path / "w", tmp_path / "o", jobs=1,
+            progress=False)
+    row = read_csv(tmp_path / "o" / "repo_history.csv")[0]
+    assert row["status"] == "ok" and row["commits"] == "7", row
+    assert row["commits_unreadable"] == "0" and row["tracking_at_pin"] == "true"
+    missing = subprocess.run(["git", "-C", str(tmp_path / "w" / "clones" / "acme__bare"), "cat-file", "-e", blob],
+                             capture_output=True, check=False)
+    assert missing.returncode != 0  # the blob really is absent from the clone
+
+
+def test_code_of_the_first_commit_counts_from_the_first_commit(tmp_path: Path) -> None:
+    """The root commit is diffed against the empty tree: its code is there from the start;
+    a committed virtual environment is left out, as the scanner leaves it out."""
+    repo = tmp_path / "mirrors" / "acme+root"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "train.py").write_text(TRACKING)
+    (repo / "venv" / "lib").mkdir(parents=True)
+    (repo / "venv" / "lib" / "seeded.py").write_text("import random\nrandom.seed(1)\n")
+    root = _commit(repo, "root", "2024-01-01T10:00:00+00:00", "a@x.org")
+    (repo / "more.py").write_text("x = 1\n")
+    pin = _commit(repo, "more", "2024-01-03T10:00:00+00:00", "a@x.org")
+    corpus = _corpus(tmp_path / "corpus.csv", [("acme/root", pin, "true")])
+    history(corpus, f"file://{repo.parent}/{{owner}}+{{name}}", tmp_path / "w", tmp_path / "o", jobs=1,
+            progress=False)
+    row = read_csv(tmp_path / "o" / "repo_history.csv")[0]
+    assert row["days_to_first_tracking"] == "0" and row["code_commits"] == "2"
+    ev = {e["family"]: e for e in read_csv(tmp_path / "o" / "history_events.csv")}
+    assert ev["tracking"]["first_commit"] == root and "seed" not in ev
+

@@ -1,0 +1,128 @@
+"""RQ6 (analysis/rq6.py) on known histories, and the family-collapsed and per-stratum headline
+shares of analysis/sensitivity.py."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from analysis import rq6, sensitivity
+from analysis.formatting import Macros
+from analysis.inference import wilson
+
+
+def _data() -> dict[str, pd.DataFrame]:
+    hist = pd.DataFrame([
+        {"repo": "a__x", "status": "ok", "first_commit_date": "2023-01-01T00:00:00+00:00",
+         "pinned_commit_date": "2024-06-01T00:00:00+00:00", "age_days": "517", "commits": "40", "authors": "1",
+         "days_to_first_tracking": "10", "stages_then_aliases": "true"},
+        {"repo": "b__y", "status": "ok", "first_commit_date": "2024-01-01T00:00:00+00:00",
+         "pinned_commit_date": "2024-02-01T00:00:00+00:00", "age_days": "31", "commits": "5", "authors": "2",
+         "days_to_first_tracking": "0", "stages_then_aliases": "false"},
+        {"repo": "c__z", "status": "error", "first_commit_date": "", "pinned_commit_date": "", "age_days": "",
+         "commits": "", "authors": "", "days_to_first_tracking": "", "stages_then_aliases": "false"},
+        {"repo": "d__w", "status": "ok", "first_commit_date": "2022-01-01T00:00:00+00:00",
+         "pinned_commit_date": "2022-02-01T00:00:00+00:00", "age_days": "31", "commits": "3", "authors": "1",
+         "days_to_first_tracking": "", "stages_then_aliases": "false"},  # not analysed
+    ])
+    ev = pd.DataFrame([
+        # a: tracking added later, stages before the deprecation then aliases after it
+        {"repo": "a__x", "family": "tracking", "first_date": "2023-01-11T00:00:00+00:00", "removed_commit": "",
+         "present_at_pin": "true"},
+        {"repo": "a__x", "family": "registry", "first_date": "2023-03-01T00:00:00+00:00", "removed_commit": "",
+         "present_at_pin": "true"},
+        {"repo": "a__x", "family": "registry_stages", "first_date": "2023-03-01T00:00:00+00:00",
+         "removed_commit": "f" * 40, "present_at_pin": "false"},
+        {"repo": "a__x", "family": "registry_aliases", "first_date": "2024-03-01T00:00:00+00:00",
+         "removed_commit": "", "present_at_pin": "true"},
+        # b: tracking from the first commit, stages after the deprecation, seed removed
+        {"repo": "b__y", "family": "tracking", "first_date": "2024-01-01T00:00:00+00:00", "removed_commit": "",
+         "present_at_pin": "true"},
+        {"repo": "b__y", "family": "seed", "first_date": "2024-01-01T00:00:00+00:00", "removed_commit": "e" * 40,
+         "present_at_pin": "false"},
+        {"repo": "b__y", "family": "registry", "first_date": "2024-01-05T00:00:00+00:00", "removed_commit": "",
+         "present_at_pin": "true"},
+        {"repo": "b__y", "family": "registry_stages", "first_date": "2024-01-05T00:00:00+00:00",
+         "removed_commit": "", "present_at_pin": "true"},
+        {"repo": "d__w", "family": "tracking", "first_date": "2022-01-01T00:00:00+00:00", "removed_commit": "",
+         "present_at_pin": "true"},
+    ])
+    feats = pd.DataFrame({"repo": ["a__x", "b__y", "c__z", "d__w"], "uses_mlflow": ["true", "true", "true", "false"],
+                          "logs_metrics": "false", "uses_autolog": "false",
+                          "sets_seed": ["false", "true", "false", "false"],  # b: the scan disagrees
+                          "uses_registry": ["true", "true", "false", "false"],
+                          "uses_stages": ["false", "true", "false", "false"],
+                          "uses_aliases": ["true", "false", "false", "false"]})
+    return {"repo_history": hist, "history_events": ev, "repo_features": feats}
+
+
+def test_rq6_families_stages_and_adoption_on_known_histories() -> None:
+    m = Macros("rq6")
+    out = rq6.tables(_data(), m)
+    fam = out["rq6_families"].set_index("family")
+    assert fam.loc["tracking", ["walked", "ever", "added_later", "removed"]].tolist() == [2, 2, 1, 0]
+    assert fam.loc["seed", ["ever", "added_later", "removed"]].tolist() == [1, 0, 1]
+    assert fam.loc["registry_stages", ["ever", "added_later", "removed"]].tolist() == [2, 2, 1]
+    assert fam.loc["tracking", "median_days_after_first_commit"] == 5.0
+    lo, _hi = wilson(1, 2)
+    assert fam.loc["tracking", "added_later_ci_low"] == pytest.approx(lo)
+    st = out["rq6_stages"].set_index("measure")
+    assert st.loc["stages_after", ["k", "n"]].tolist() == [1, 2]  # b after 2023-11-16, a before
+    assert st.loc["registry_after", ["k", "n"]].tolist() == [1, 2]  # the base rate
+    assert st.loc["migrated", ["k", "n"]].tolist() == [1, 2]
+    ad = out["rq6_adoption"]
+    tracking = ad[ad["family"] == "tracking"].set_index("half_year")
+    assert tracking.index[0] == "2023-01-01" and tracking.index[-1] == "2024-01-01"
+    assert tracking["adopted"].tolist() == [1, 0, 1] and tracking["cumulative"].tolist() == [1, 1, 2]
+    assert m.values["RQSixWalked"] == "2" and m.values["RQSixSingleAuthorPct"] == "50.0\\%"
+    assert m.values["RQSixStagesAfterPct"] == "50.0\\%"
+    assert (m.values["RQSixAgreeCount"], m.values["RQSixAgreeTotal"]) == ("13", "14")
+
+
+def test_rq6_without_histories_writes_every_table_empty() -> None:
+    empty = {name: pd.DataFrame(columns=list(cols)) for name, cols in rq6.INPUTS.items()}
+    out = rq6.tables(empty, Macros("rq6"))
+    assert out["rq6_adoption"].empty and (out["rq6_families"]["ever"] == 0).all()
+    assert math.isnan(out["rq6_stages"]["share"].iloc[0])
+
+
+def _repos() -> pd.DataFrame:
+    rows = []
+    for i in range(6):  # one template family of six, all with CI
+        rows.append({"repo": f"f{i}__t", "full_name": f"1owner{i}/t", "frame_cluster": "course A",
+                     "frame_evidence_strength": "strong", "mlflow": True, "ci": True})
+    for i in range(4):  # four independent projects, one with CI
+        rows.append({"repo": f"p{i}__q", "full_name": f"zed{i}/q", "frame_cluster": "",
+                     "frame_evidence_strength": "weak", "mlflow": True, "ci": i == 0})
+    df = pd.DataFrame(rows)
+    for _rq, col in sensitivity.HEADLINE:
+        if col not in df:
+            df[col] = False
+    return df
+
+
+def test_one_vote_per_family_and_a_cluster_bootstrap() -> None:
+    m = Macros("stats")
+    table = sensitivity.clusters(_repos(), m).set_index("measure")
+    ci = table.loc["ci"]
+    assert (ci["k"], ci["n"], ci["families"]) == (7, 10, 5)
+    assert ci["family_share"] == pytest.approx(2 / 5)  # the family one vote (yes), then 1 of 4
+    assert ci["cluster_ci_low"] <= 0.7 <= ci["cluster_ci_high"]
+    assert ci["cluster_ci_high"] - ci["cluster_ci_low"] > ci["ci_high"] - ci["ci_low"]  # clusters widen it
+    again = sensitivity.clusters(_repos(), Macros("stats")).set_index("measure")
+    assert again.loc["ci", "cluster_ci_low"] == ci["cluster_ci_low"]  # seeded: deterministic
+    assert m.values["CluFamilies"] == "5" and m.values["CluCiFamilyPct"] == "40.0\\%"
+
+
+def test_headline_shares_per_stratum_of_the_frames_biases() -> None:
+    m = Macros("stats")
+    table = sensitivity.bias(_repos(), m)
+    ci = table[table["measure"] == "ci"].set_index(["dimension", "stratum"])
+    assert ci.loc[("owner_initial", "digit"), ["k", "n"]].tolist() == [6, 6]
+    assert ci.loc[("owner_initial", "other"), ["k", "n"]].tolist() == [1, 4]
+    assert ci.loc[("evidence", "weak"), ["k", "n"]].tolist() == [1, 4]
+    assert ci.loc[("owner_initial", "a"), "n"] == 0
+    assert m.values["BiasMaxSpreadPts"] == "n/a"  # no stratum reaches MIN_STRATUM repositories
+    assert [sensitivity.owner_initial(n) for n in ("0x/a", "Acme/b", "zed/c")] == ["digit", "a", "other"]
