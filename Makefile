@@ -114,7 +114,7 @@ paper: ## build paper/main.pdf with latexmk (TeX Live: apt-get install --no-inst
 TEST_JOBS ?= auto
 test: $(STAMP) ## run the test suite (offline, in parallel: TEST_JOBS=auto, 0 for one process) and the linter
 	$(PY) -m ruff check miners analysis tests
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadscope
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadscope --durations=8
 
 identical: $(STAMP) ## prove a refactor changes no output: the demo corpus mines to tests/fixtures/demo-mined.sha256, and tables, macros and figures rebuild from results/ to the committed bytes
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \

@@ -4,13 +4,15 @@ half-written file and the same inputs give byte-identical files."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analysis.formatting import CsvFormat, table_csv
+from analysis.formatting import CsvFormat, Macros, table_csv
 from miners.csvio import atomic_write_bytes
 
 
@@ -32,3 +34,36 @@ def write_text(path: Path, text: str) -> Path:
     """A generated text file (LaTeX), UTF-8."""
     atomic_write_bytes(Path(path), text.encode("utf-8"), durable=False)
     return Path(path)
+
+
+def stage_main(argv: list[str] | None, stage: str, description: str,
+               read_inputs: Callable[[Path], Mapping[str, pd.DataFrame]],
+               tables: Callable[[Mapping[str, pd.DataFrame], Macros], Mapping[str, pd.DataFrame]],
+               docs: Mapping[str, Mapping[str, Any]],
+               latex: Callable[[Mapping[str, pd.DataFrame]], Mapping[str, str]],
+               fmt: Callable[[str], CsvFormat]) -> int:
+    """The command line of a stage that reads ``--results`` and writes its tables (to
+    ``--tables``, default ``<results>/tables``), its LaTeX tables and ``<stage>.tex`` (its
+    macros) to ``--generated``: ``python -m analysis rq5``, ``rq6``. Exit 2 with a message on
+    a missing folder or unusable input."""
+    parser = argparse.ArgumentParser(prog=f"python -m analysis {stage}", description=description)
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--tables", type=Path, default=None)
+    parser.add_argument("--generated", type=Path, default=Path("paper/generated"))
+    args = parser.parse_args(argv)
+    if not args.results.is_dir():
+        print(f"analysis {stage}: results folder not found: {args.results}", file=sys.stderr)
+        return 2
+    macros = Macros(stage)
+    try:
+        out = tables(read_inputs(args.results), macros)
+    except ValueError as exc:
+        print(f"analysis {stage}: {exc}", file=sys.stderr)
+        return 2
+    write_tables(args.tables or args.results / "tables", out, docs, fmt)
+    for name, text in latex(out).items():
+        write_text(args.generated / f"{name}.tex", text)
+    write_text(args.generated / f"{stage}.tex", macros.render())
+    print(f"analysis {stage}: {len(macros.values)} macros, {len(out)} tables", file=sys.stderr)
+    return 0
+

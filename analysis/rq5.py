@@ -34,9 +34,7 @@ Definitions.
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +55,7 @@ from analysis.formatting import (
     texttt,
 )
 from analysis.inference import fisher, mann_whitney, wilcoxon_paired, wilson
-from analysis.output import write_tables, write_text
+from analysis.output import stage_main
 from analysis.results import as_bool, as_number, read_table
 from miners.schema.conditions import DEFAULT as DEFAULT_CONDITIONS
 from miners.schema.ids import full_name
@@ -428,23 +426,5 @@ def verdicts_tex(verdicts: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis rq5", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--tables", type=Path, default=None)
-    parser.add_argument("--generated", type=Path, default=Path("paper/generated"))
-    args = parser.parse_args(argv)
-    if not args.results.is_dir():
-        print(f"analysis rq5: results folder not found: {args.results}", file=sys.stderr)
-        return 2
-    macros = Macros(STAGE)
-    try:
-        out = tables(read_inputs(args.results), macros)
-    except ValueError as exc:
-        print(f"analysis rq5: {exc}", file=sys.stderr)
-        return 2
-    write_tables(args.tables or args.results / "tables", out, TABLE_DOCS, lambda _: CSV_FORMAT)
-    for name, text in latex(out).items():
-        write_text(args.generated / f"{name}.tex", text)
-    write_text(args.generated / "rq5.tex", macros.render())
-    print(f"analysis rq5: {len(macros.values)} macros, {len(out)} tables", file=sys.stderr)
-    return 0
+    return stage_main(argv, STAGE, __doc__.split("\n\n")[0], read_inputs, tables, TABLE_DOCS, latex,
+                      lambda _: CSV_FORMAT)

@@ -31,8 +31,6 @@ Shares carry Wilson 95% intervals. Tables: :data:`TABLE_DOCS`; macros ``RQSix...
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,7 +48,7 @@ from analysis.formatting import (
 )
 from analysis.inference import share, wilson_or_nan
 from analysis.measures import FIGURE_FORMAT
-from analysis.output import write_tables, write_text
+from analysis.output import stage_main
 from analysis.results import as_bool, read_table
 
 STAGE = "rq6"
@@ -259,24 +257,5 @@ def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis rq6", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", type=Path, default=Path("results"))
-    parser.add_argument("--tables", type=Path, default=None)
-    parser.add_argument("--generated", type=Path, default=Path("paper/generated"))
-    args = parser.parse_args(argv)
-    if not args.results.is_dir():
-        print(f"analysis rq6: results folder not found: {args.results}", file=sys.stderr)
-        return 2
-    macros = Macros(STAGE)
-    try:
-        out = tables(read_inputs(args.results), macros)
-    except ValueError as exc:
-        print(f"analysis rq6: {exc}", file=sys.stderr)
-        return 2
-    write_tables(args.tables or args.results / "tables", out, TABLE_DOCS,
-                 lambda name: FIGURE_FORMAT if name in FIGURE_TABLES else CSV_FORMAT)
-    for name, text in latex(out).items():
-        write_text(args.generated / f"{name}.tex", text)
-    write_text(args.generated / "rq6.tex", macros.render())
-    print(f"analysis rq6: {len(macros.values)} macros, {len(out)} tables", file=sys.stderr)
-    return 0
+    return stage_main(argv, STAGE, __doc__.split("\n\n")[0], read_inputs, tables, TABLE_DOCS, latex,
+                      lambda name: FIGURE_FORMAT if name in FIGURE_TABLES else CSV_FORMAT)
