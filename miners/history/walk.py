@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from miners.scan.detail import parse_detail
+from miners.scan.features import uses_alias, uses_stage
 from miners.scan.files import Limits, _excluded_by_folder
 from miners.scan.records import FileResult
 
@@ -80,9 +81,9 @@ def families_of(result: FileResult | None) -> frozenset[str]:
             found.add("registry")
             if kind == "register":
                 found.add("registration")
-            if d.get("stage") or d.get("uri_kind") == "stage" or kind == "stage_transition":
+            if uses_stage(d):
                 found.add("registry_stages")
-            if kind == "alias" or d.get("uri_kind") == "alias":
+            if uses_alias(d):
                 found.add("registry_aliases")
     return frozenset(found)
 

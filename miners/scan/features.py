@@ -28,7 +28,7 @@ Each column of ``repo_features.csv`` is defined here (and rendered into the code
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from miners.scan.detail import parse_detail
@@ -39,6 +39,18 @@ from miners.schema.vocab import CATEGORIES, FRAMEWORKS
 
 FEATURE_COLUMNS = names("repo_features")
 _SEED_KEY = re.compile(r"seed|random_state", re.IGNORECASE)
+
+
+def uses_stage(detail: Mapping[str, str]) -> bool:
+    """A registry row's ``detail`` (parsed) shows a registry stage: a stage transition, a stage
+    look-up or a ``models:/<name>/<stage>`` URI (``uses_stages``)."""
+    return bool(detail.get("stage")) or detail.get("uri_kind") == "stage" or detail.get("kind") == "stage_transition"
+
+
+def uses_alias(detail: Mapping[str, str]) -> bool:
+    """A registry row's ``detail`` (parsed) shows an alias: an alias method or a
+    ``models:/<name>@<alias>`` URI (``uses_aliases``)."""
+    return detail.get("kind") == "alias" or detail.get("uri_kind") == "alias"
 
 
 def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
@@ -75,10 +87,8 @@ def repo_features(repo: str, files: Sequence[ScannedFile]) -> dict[str, Any]:
             kind = d.get("kind", "")
             if kind == "register":
                 registers = True
-            if d.get("stage") or d.get("uri_kind") == "stage" or kind == "stage_transition":
-                stages = True
-            if kind == "alias" or d.get("uri_kind") == "alias":
-                aliases = True
+            stages = stages or uses_stage(d)
+            aliases = aliases or uses_alias(d)
             if d.get("name"):
                 names.add(d["name"])
         elif cat == "seed":
