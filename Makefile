@@ -57,6 +57,7 @@ discover: $(STAMP) ## search GitHub for the protocol's topics (needs GITHUB_TOKE
 
 mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TEMPLATE=file:///mirrors/{owner}+{name}/repo, SCHEDULER=tcp://...)
 	$(PY) -m miners mine --protocol study/protocol.toml --work data --results results --jobs $(JOBS) \
+		--snapshots study/snapshots.csv \
 		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 RERUN_REPOS ?= $(shell grep -v '^\#' study/rerun-explicit.txt | paste -sd, -)

@@ -107,10 +107,14 @@ def corpus_macros(data: Mapping[str, pd.DataFrame], provenance: Mapping[str, str
     macros.count("Selected", len(df))
     files = data["files"]
     status = files["status"]
-    macros.count("FilesCandidate", len(files))
+    folders = data.get("skipped_folders")
+    in_folders = (int(pd.to_numeric(folders["py_files"]).sum() + pd.to_numeric(folders["ipynb_files"]).sum())
+                  if folders is not None and len(folders) else 0)
+    macros.count("FilesCandidate", len(files) + in_folders)
+    macros.count("FilesSkippedInFolders", in_folders)
     for name, value in (("Parsed", "parsed"), ("ParseError", "parse_error"),
                         ("Unreadable", "unreadable"), ("Skipped", "skipped")):
-        macros.count("Files" + name, int((status == value).sum()))
+        macros.count("Files" + name, int((status == value).sum()) + (in_folders if value == "skipped" else 0))
     parsed = files[status == "parsed"]
     macros.count("FilesParsedPy", int((parsed["kind"] == "py").sum()))
     macros.count("FilesParsedIpynb", int((parsed["kind"] == "ipynb").sum()))

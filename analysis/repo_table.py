@@ -68,6 +68,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "corpus": ("full_name", "sampled", "selected", "commit_date", "cluster", "cluster_size"),
     "call_sites": ("repo", "category", "api", "detail"),
     "files": ("repo", "kind", "status"),
+    "skipped_folders": ("repo", "py_files", "ipynb_files"),
 }
 
 

@@ -34,7 +34,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("stats", "analysis.stats",
           "RQ1-RQ4: prevalences, tests and every number of the paper on the corpus",
           reads=("repo_features.csv", "repo_practices.csv", "corpus.csv", "funnel.csv",
-                 "call_sites.csv", "files.csv", "provenance.json"),
+                 "call_sites.csv", "files.csv", "skipped_folders.csv", "provenance.json"),
           writes=("tables/rq1_*.csv ... rq4_*.csv", "tables/rq_sensitivity.csv",
                   "paper/generated/stats.tex", "paper/generated/<table>.tex"),
           table_modules=("analysis.rq1", "analysis.rq2", "analysis.rq3", "analysis.rq4",

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="run the tasks on a Dask cluster, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--url-template", default=None, help="clone URL template (default: the protocol's), e.g. file:///mirrors/{owner}+{name}/repo")
     p.add_argument("--repin", action="store_true", help="ignore the SHAs pinned in results/corpus.csv and take the current default-branch heads")
+    p.add_argument("--snapshots", type=Path, default=None, help="CSV full_name,status,head,reason of the repositories whose snapshot was looked up: only those are cloned, the rest are 'snapshot_pending' (a census in chunks)")
+    p.add_argument("--records", type=Path, default=None, help="committed records to resume from and write to (default: RESULTS/records)")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("demo-mirrors", help="serve study/sample-corpus as bare git repositories for the demo")
@@ -87,9 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder for repo_practices.csv")
     p.add_argument("--features", type=Path, default=None, help="repo_features.csv of a scan of the same repositories (for the measures that need call sites)")
 
-    p = sub.add_parser("history", help="walk each selected repository's history (PyDriller) -> repo_history.csv, history_events.csv")
+    p = sub.add_parser("history", help="walk each cloned repository's history (PyDriller) -> repo_history.csv, history_events.csv")
     p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
-    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="corpus.csv of a mine (selected repositories, pinned SHAs)")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="corpus.csv of a mine (cloned repositories, pinned SHAs)")
     p.add_argument("--url-template", default=None, help="clone URL template (default: the protocol's), e.g. file:///mirrors/{owner}+{name}/repo")
     p.add_argument("--work", type=Path, default=Path("data/history"), help="clones with history, per-repository records, the parse cache")
     p.add_argument("--out", type=Path, default=Path("results"))
@@ -287,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 funnel = mine(protocol, args.work, args.results, args.frame, args.jobs or protocol.scan.jobs,
-                              args.scheduler, args.url_template, not args.no_progress, args.repin)
-            except FileNotFoundError as exc:
+                              args.scheduler, args.url_template, not args.no_progress, args.repin,
+                              args.snapshots, args.records)
+            except (FileNotFoundError, ValueError) as exc:
                 raise UsageError(str(exc)) from None
             for row in funnel:
                 print(f"{row['step']}. {row['stage']:20s} {row['repositories']:6d}  dropped {row['dropped']:6d}  {row['drop_reasons']}")

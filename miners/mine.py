@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
+from miners.committed import CommittedRecords
 from miners.corpus.clone import CloneResult, clone_repo
 from miners.corpus.clone_stage import STATUS_COLUMNS, status_row, url_for
 from miners.corpus.discover import CORPUS_COLUMNS, normalise
@@ -113,13 +114,44 @@ def _finished(path: Path) -> bool:
         return False
 
 
-def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, progress: bool) -> None:
-    """Run the tasks not yet recorded; record each result as soon as it arrives."""
+def _restore(task: Task, records: Path, committed: CommittedRecords) -> bool:
+    """Bring a task's committed record (:mod:`miners.committed`) back as its work record when it
+    is current: made by this miner version, at the pinned commit when one is pinned."""
+    saved = committed.load(repo_id(task.full_name))
+    if not saved or not isinstance(saved.get("record"), dict):
+        return False
+    record = saved["record"]
+    if record.get("miner_version") != MINER_VERSION or "scanned" not in record:
+        return False
+    if task.sha and record.get("clone", {}).get("sha") not in (task.sha, ""):
+        return False
+    name = repo_id(task.full_name)
+    if record["scanned"]:
+        if saved.get("scan") is None:
+            return False
+        atomic_write_bytes(records / f"{name}.scan.json", json.dumps(saved["scan"], sort_keys=True).encode())
+    atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
+    return True
+
+
+def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, progress: bool,
+               committed: CommittedRecords | None = None) -> None:
+    """Run the tasks not yet recorded; record each result as soon as it arrives (and, with
+    ``committed``, its compressed copy there: tasks with a current committed record are not
+    run but restored from it)."""
     from tqdm import tqdm
 
     records = _records_dir(work)
     records.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tasks if not _finished(records / f"{repo_id(t.full_name)}.json")]
+    if committed is not None:
+        restored = [t for t in todo if _restore(t, records, committed)]
+        if restored:
+            log.info("restored %d task records from %s", len(restored), committed.dir)
+        todo = [t for t in todo if t not in restored]
+        for t in tasks:  # records made before committed records existed get their copy
+            if t not in todo:
+                _commit_copy(records, repo_id(t.full_name), committed)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
 
@@ -135,6 +167,8 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             atomic_write_bytes(records / f"{name}.scan.json", json.dumps(scanned.to_json(), sort_keys=True).encode())
             record["uses_mlflow"] = bool(scanned.features["uses_mlflow"])
         atomic_write_bytes(records / f"{name}.json", json.dumps(record, sort_keys=True).encode())
+        if committed is not None:
+            committed.save(name, {"record": record, "scan": scanned.to_json() if scanned is not None else None})
         bar.update(1)
 
     try:
@@ -142,6 +176,14 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             save(record)
     finally:
         bar.close()
+
+
+def _commit_copy(records: Path, name: str, committed: CommittedRecords) -> None:
+    """The committed copy of a finished work record."""
+    record = json.loads((records / f"{name}.json").read_text())
+    scan_path = records / f"{name}.scan.json"
+    scan = json.loads(scan_path.read_text()) if record.get("scanned") and scan_path.exists() else None
+    committed.save(name, {"record": record, "scan": scan})
 
 
 def _execute(tasks: list[Task], jobs: int, scheduler: str | None) -> Iterator[dict[str, Any]]:
@@ -180,8 +222,14 @@ def _metadata_exclusion(row: dict[str, str], protocol: Protocol) -> str:
 
 def mine(protocol: Protocol, work: Path, results: Path, frame: Path | None = None, jobs: int = 2,
          scheduler: str | None = None, url_template: str | None = None, progress: bool = True,
-         repin: bool = False) -> list[dict[str, Any]]:
-    """Run the mining pipeline; returns the funnel rows."""
+         repin: bool = False, snapshots: Path | None = None, records: Path | None = None) -> list[dict[str, Any]]:
+    """Run the mining pipeline; returns the funnel rows.
+
+    ``snapshots``: a CSV ``full_name, status, head, reason`` of the repositories whose snapshot
+    (local mirror) has been looked up, ``fetched`` or ``unavailable``: only those are cloned, and
+    the other repositories of the frame are left out with the exclusion ``snapshot_pending``
+    (a census built in chunks; see :func:`read_snapshots`). ``records``: where the committed
+    records are (:mod:`miners.committed`; default ``<results>/records``)."""
     work, results = Path(work), Path(results)
     (work / "logs").mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(work / "logs" / f"mine-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.log")
@@ -189,7 +237,10 @@ def mine(protocol: Protocol, work: Path, results: Path, frame: Path | None = Non
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
-        return _mine(protocol, work, results, frame, jobs, scheduler, url_template, progress, repin)
+        return _mine(protocol, work, results, frame, jobs, scheduler, url_template, progress, repin,
+                     read_snapshots(snapshots) if snapshots else None,
+                     CommittedRecords(records if records is not None else results / "records", "mine"),
+                     str(snapshots) if snapshots else "")
     finally:
         log.removeHandler(handler)
         handler.close()
@@ -210,8 +261,23 @@ def _corpus(protocol: Protocol, work: Path, frame: Path | None) -> Path:
     return corpus
 
 
+def read_snapshots(path: Path) -> dict[str, dict[str, str]]:
+    """The snapshot list: ``full_name -> row`` for every repository whose snapshot was looked up
+    (``status`` fetched or unavailable, with the look-up's ``reason`` when unavailable)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"snapshot list not found: {path} (a CSV full_name,status,head,reason; "
+                                "see study/frame.md)")
+    rows = read_csv(path)
+    bad = [r.get("full_name", "?") for r in rows if r.get("status") not in ("fetched", "unavailable")]
+    if bad:
+        raise ValueError(f"{path}: status must be fetched or unavailable; not so for {bad[:5]}")
+    return {r["full_name"]: r for r in rows}
+
+
 def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, jobs: int, scheduler: str | None,
-          url_template: str | None, progress: bool, repin: bool) -> list[dict[str, Any]]:
+          url_template: str | None, progress: bool, repin: bool, snapshots: dict[str, dict[str, str]] | None,
+          committed: CommittedRecords, snapshots_path: str = "") -> list[dict[str, Any]]:
     commit = _pipeline_commit()  # before anything is written: results/ is part of the repository
     corpus_path = _corpus(protocol, work, frame)
     rows = read_csv(corpus_path)
@@ -222,6 +288,8 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     for r in rows:
         r["sample_rank"] = rank(seed, r["full_name"])
         r["exclusion"] = _metadata_exclusion(r, protocol)
+        if snapshots is not None and not r["exclusion"] and r["full_name"] not in snapshots:
+            r["exclusion"] = "snapshot_pending"
     eligible = [r for r in rows if not r["exclusion"]]
     sampled = draw(eligible, protocol.sample.size, seed, protocol.sample.stratify_by)
     template = url_template or protocol.clone.url_template
@@ -237,15 +305,20 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     from miners.scan.cache import ResultCache
 
     ResultCache(work / "cache").close()  # created once here, before the tasks open it together
-    _run_tasks(tasks, work, jobs, scheduler, progress)
+    _run_tasks(tasks, work, jobs, scheduler, progress, committed)
     records = {t.full_name: json.loads((_records_dir(work) / f"{repo_id(t.full_name)}.json").read_text())
                for t in tasks}
+    if snapshots:
+        for name, rec in records.items():
+            snap = snapshots.get(name, {})
+            if rec["clone"]["status"] != "cloned" and snap.get("status") == "unavailable" and snap.get("reason"):
+                rec["clone"]["reason"] = f"no snapshot: {snap['reason']}"[:300]
     return _publish(rows, records, protocol, results, _records_dir(work),
-                    str(frame) if frame else protocol.discover.frame, commit)
+                    str(frame) if frame else protocol.discover.frame, commit, snapshots_path)
 
 
 def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], protocol: Protocol,
-             results: Path, records_dir: Path, frame: str, commit: str) -> list[dict[str, Any]]:
+             results: Path, records_dir: Path, frame: str, commit: str, snapshots: str = "") -> list[dict[str, Any]]:
     by_name = {r["full_name"]: r for r in rows}
     order = {r["full_name"]: r["sample_rank"] for r in rows}
     prints: dict[str, list[str]] = {}
@@ -292,11 +365,12 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     funnel = _funnel(rows, records, selected)
     write_csv(results / "funnel.csv", FUNNEL_COLUMNS, funnel)
     _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}),
-                frame, commit)
+                frame, commit, snapshots)
     return funnel
 
 
-def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str, commit: str) -> None:
+def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str, commit: str,
+                snapshots: str = "") -> None:
     """``results/provenance.json``: what produced the published tables (the only published
     file that carries a date; the CSVs are byte-identical across runs)."""
     import hashlib
@@ -313,6 +387,7 @@ def _provenance(results: Path, protocol: Protocol, record_versions: list[str], f
         "mined_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "protocol": protocol.path, "protocol_sha256": digest(protocol.path),
         "frame": frame, "frame_sha256": digest(frame),  # the frame actually used (--frame or the protocol's)
+        "snapshots": snapshots, "snapshots_sha256": digest(snapshots),
         "sample": asdict(protocol.sample), "select": asdict(protocol.select),
         "python": platform.python_version(), "git": _git_version(),
     }

@@ -20,6 +20,7 @@ from miners.history import tables as history_tables
 from miners.practices.repo_practices import PRACTICE_COLUMNS
 from miners.rerun import publish, variance
 from miners.rerun.sampling import SAMPLE_COLUMNS
+from miners.scan import tables as scan_tables
 from miners.scan.features import FEATURE_COLUMNS
 from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS
 
@@ -33,11 +34,13 @@ WRITTEN = {
     "corpus": CORPUS_COLUMNS + FRAME_COLUMNS + mine.SELECTION_COLUMNS,
     "clone_status": [c for c in STATUS_COLUMNS if c != "seconds"],
     "files": FILE_COLUMNS,
+    "skipped_folders": scan_tables.FOLDER_COLUMNS,
     "call_sites": SITE_COLUMNS,
     "repo_features": FEATURE_COLUMNS,
     "repo_practices": PRACTICE_COLUMNS,
     "repo_history": history_tables.REPO_COLUMNS,
     "history_events": history_tables.EVENT_COLUMNS,
+    "branch_heads": history_tables.HEAD_COLUMNS,
     "rerun_sample": SAMPLE_COLUMNS,
     "reruns": publish.RUN_COLUMNS,
     "rerun_metrics": publish.METRIC_COLUMNS,

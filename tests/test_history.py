@@ -58,7 +58,9 @@ def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _corpus(path: Path, rows: list[tuple[str, str, str]]) -> Path:
-    path.write_text("full_name,sha,selected\n" + "".join(f"{n},{s},{sel}\n" for n, s, sel in rows))
+    """A corpus.csv; the third field says whether the repository was cloned by the mine."""
+    path.write_text("full_name,sha,selected,clone_status\n"
+                    + "".join(f"{n},{s},{c},{'cloned' if c == 'true' else 'not_found'}\n" for n, s, c in rows))
     return path
 
 
@@ -72,7 +74,7 @@ def test_history_events_metadata_and_resumption(project, tmp_path: Path) -> None
     counts = history(corpus, template, work, out, jobs=1, progress=False)
     assert counts == {"ok": 1, "no_clone": 1}
     rows = {r["repo"]: r for r in read_csv(out / "repo_history.csv")}
-    assert set(rows) == {"acme__proj", "ghost__gone"}  # selected only; failures are rows
+    assert set(rows) == {"acme__proj", "ghost__gone"}  # cloned by the mine only; failures are rows
     assert rows["ghost__gone"]["status"] == "no_clone" and rows["ghost__gone"]["reason"]
     r = rows["acme__proj"]
     assert r["status"] == "ok" and r["commit"] == shas["move"] and r["history_version"] == HISTORY_VERSION
@@ -84,6 +86,11 @@ def test_history_events_metadata_and_resumption(project, tmp_path: Path) -> None
     assert r["days_to_first_tracking"] == "10" and r["tracking_at_pin"] == "true"
     assert r["stages_first_date"] == "2023-06-01T10:00:00+00:00"
     assert r["aliases_first_date"] == "2024-02-01T10:00:00+00:00" and r["stages_then_aliases"] == "true"
+    # the pinned tree: README.md, .mailmap, src/train.py (the later notes.txt is after the pin)
+    assert (r["files_at_pin"], r["code_files_at_pin"]) == ("3", "1")
+    assert r["code_lines_at_pin"] == str(len(ALIASES.splitlines()))
+    assert (r["branches"], r["heads_walked"], r["branches_using_mlflow"]) == ("1", "1", "1")
+    assert r["mlflow_only_off_default"] == "false"
     ev = {e["family"]: e for e in read_csv(out / "history_events.csv")}
     assert set(ev) == {"tracking", "metrics", "seed", "registry", "registry_stages", "registry_aliases"}
     assert ev["tracking"]["first_commit"] == shas["tracking"] and ev["tracking"]["removed_commit"] == ""
@@ -92,13 +99,59 @@ def test_history_events_metadata_and_resumption(project, tmp_path: Path) -> None
     assert ev["seed"]["present_at_pin"] == "false"
     assert ev["registry_stages"]["removed_commit"] == shas["aliases"]
     assert ev["registry_aliases"]["first_commit"] == shas["aliases"] and ev["registry"]["removed_commit"] == ""
-    for name in ("repo_history", "history_events"):
+    for name in ("repo_history", "history_events", "branch_heads"):
         assert problems(name, out / f"{name}.csv") == []
     # resumable and deterministic: a second run walks nothing and writes the same bytes
-    before = {n: (out / n).read_bytes() for n in ("repo_history.csv", "history_events.csv")}
+    before = {n: (out / n).read_bytes() for n in ("repo_history.csv", "history_events.csv", "branch_heads.csv")}
     (work / "clones" / "acme__proj").rename(work / "clones" / "moved-away")
     history(corpus, "file:///nowhere/{owner}+{name}", work, out, jobs=1, progress=False)
     assert {n: (out / n).read_bytes() for n in before} == before
+    # another machine: no work folder, no mirror; the committed records alone give the same tables
+    assert sorted(p.name for p in (out / "records" / "history").iterdir()) == ["acme__proj.json.gz",
+                                                                              "ghost__gone.json.gz"]
+    committed = {p.name: p.read_bytes() for p in (out / "records" / "history").iterdir()}
+    for n in before:
+        (out / n).unlink()
+    history(corpus, "file:///nowhere/{owner}+{name}", tmp_path / "fresh", out, jobs=1, progress=False)
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert {p.name: p.read_bytes() for p in (out / "records" / "history").iterdir()} == committed
+    assert not (tmp_path / "fresh" / "clones").exists()  # nothing was cloned
+
+
+def test_branch_heads_find_mlflow_living_off_the_default_branch(tmp_path: Path) -> None:
+    """The default branch holds only a licence; a branch named main-mlflow holds the tracked
+    training script, a committed model and mlruns/: MLflow use lives only off the default."""
+    repo = tmp_path / "mirrors" / "acme+branchy"
+    repo.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "LICENSE").write_text("MIT\n")
+    pin = _commit(repo, "licence", "2024-01-01T10:00:00+00:00", "ann@x.org")
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "main-mlflow"], check=True)
+    (repo / "train.py").write_text(TRACKING)
+    (repo / "model.pkl").write_bytes(b"\x80\x04N.")
+    (repo / "mlruns" / "0").mkdir(parents=True)
+    (repo / "mlruns" / "0" / "meta.yaml").write_text("name: Default\n")
+    (repo / "venv" / "lib").mkdir(parents=True)
+    (repo / "venv" / "lib" / "mlflow_copy.py").write_text(TRACKING)  # a skipped folder: not counted
+    branch = _commit(repo, "mlflow", "2024-01-02T10:00:00+00:00", "ann@x.org")
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-b", "docs", "main"], check=True)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
+    corpus = _corpus(tmp_path / "corpus.csv", [("acme/branchy", pin, "true")])
+    history(corpus, f"file://{repo.parent}/{{owner}}+{{name}}", tmp_path / "w", tmp_path / "o", jobs=1,
+            progress=False)
+    row = read_csv(tmp_path / "o" / "repo_history.csv")[0]
+    assert row["status"] == "ok", row
+    assert (row["branches"], row["heads_walked"], row["branches_using_mlflow"]) == ("3", "3", "1")
+    assert row["mlflow_only_off_default"] == "true"
+    assert (row["branches_with_mlruns"], row["branches_with_models"]) == ("1", "1")
+    assert (row["files_at_pin"], row["code_files_at_pin"], row["code_lines_at_pin"]) == ("1", "0", "0")
+    heads = {h["branch"]: h for h in read_csv(tmp_path / "o" / "branch_heads.csv")}
+    assert list(heads) == ["docs", "main", "main-mlflow"]
+    assert heads["main"]["default"] == "true" and heads["main"]["uses_mlflow"] == "false"
+    assert heads["main-mlflow"]["commit"] == branch and heads["main-mlflow"]["uses_mlflow"] == "true"
+    assert heads["main-mlflow"]["mlruns"] == "true" and heads["main-mlflow"]["model_files"] == "1"
+    assert heads["docs"]["uses_mlflow"] == "false" and heads["docs"]["date"] == "2024-01-01T10:00:00+00:00"
+    assert problems("branch_heads", tmp_path / "o" / "branch_heads.csv") == []
 
 
 def test_a_mirror_lacking_a_blob_still_gives_its_history(project, tmp_path: Path) -> None:

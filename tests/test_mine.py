@@ -19,8 +19,8 @@ from miners.protocol import load
 from miners.schema.check import problems
 from tests.conftest import ROOT, SAMPLE, git
 
-PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "repo_features.csv",
-             "repo_practices.csv", "funnel.csv")
+PUBLISHED = ("corpus.csv", "clone_status.csv", "call_sites.csv", "files.csv", "skipped_folders.csv",
+             "repo_features.csv", "repo_practices.csv", "funnel.csv")
 
 
 def _bare_repo(root: Path, full_name: str, source: Path) -> None:
@@ -118,6 +118,56 @@ def test_pinned_commits_are_re_mined_exactly(fixture_corpus, reference, tmp_path
     finally:
         git(work, "reset", "-q", "--hard", "HEAD~1")
         git(work, "push", "-q", "-f", str(mirror), "main")
+
+
+def test_committed_records_re_publish_without_clones(fixture_corpus, reference, tmp_path):
+    """Another machine, no mirror and no work folder: the committed records alone give the same
+    tables; a record made by another miner version is not trusted (its repository is redone)."""
+    import gzip
+    import json
+
+    _root, proto = fixture_corpus
+    results, _ = reference
+    committed = results / "records" / "mine"
+    assert len(list(committed.glob("*.json.gz"))) == 9  # every task, failed clones included
+    shutil.copytree(results, tmp_path / "results")
+    for name in PUBLISHED:
+        (tmp_path / "results" / name).unlink()
+    mine(load(proto), tmp_path / "work", tmp_path / "results", jobs=2, progress=False,
+         url_template="file:///nowhere/{owner}+{name}.git")
+    assert _bytes(tmp_path / "results") == _bytes(results)
+    assert not list((tmp_path / "work" / "clones").glob("*"))  # nothing was cloned
+    # a stale record (another miner version) is redone: here from nowhere, so its clone fails
+    stale = tmp_path / "results" / "records" / "mine" / "org0__churn-sklearn.json.gz"
+    data = json.loads(gzip.decompress(stale.read_bytes()))
+    data["record"]["miner_version"] = "0.0.0+old"
+    stale.write_bytes(gzip.compress(json.dumps(data).encode()))
+    mine(load(proto), tmp_path / "work2", tmp_path / "results", jobs=2, progress=False,
+         url_template="file:///nowhere/{owner}+{name}.git")
+    corpus = {r["full_name"]: r for r in read_csv(tmp_path / "results" / "corpus.csv")}
+    assert corpus["org0/churn-sklearn"]["clone_status"] == "not_found"
+
+
+def test_a_census_in_chunks_leaves_pending_snapshots_out(fixture_corpus, tmp_path):
+    """Only the repositories whose snapshot was looked up are mined; the rest are
+    snapshot_pending, counted in the funnel; an unavailable snapshot's reason is kept."""
+    _root, proto = fixture_corpus
+    snaps = tmp_path / "snapshots.csv"
+    snaps.write_text("full_name,status,head,reason\norg0/churn-sklearn,fetched,,\n"
+                     "ghost/does-not-exist,unavailable,,No snapshot of that repository can be had here.\n")
+    funnel = mine(load(proto), tmp_path / "work", tmp_path / "results", jobs=2, progress=False,
+                  snapshots=snaps)
+    counts = {r["stage"]: (r["repositories"], r["drop_reasons"]) for r in funnel}
+    assert counts["eligible"] == (2, "snapshot_pending: 7")
+    assert counts["cloned"] == (1, "not_found: 1")
+    corpus = {r["full_name"]: r for r in read_csv(tmp_path / "results" / "corpus.csv")}
+    assert corpus["copycat/churn-sklearn-copy"]["exclusion"] == "snapshot_pending"
+    assert corpus["ghost/does-not-exist"]["clone_reason"].startswith("no snapshot: No snapshot")
+    assert corpus["org0/churn-sklearn"]["api_metadata"] == "no_api"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("full_name,status,head,reason\norg0/churn-sklearn,maybe,,\n")
+    with pytest.raises(ValueError, match="fetched or unavailable"):
+        mine(load(proto), tmp_path / "work", tmp_path / "results", jobs=2, progress=False, snapshots=bad)
 
 
 def test_kill_9_and_resume_gives_identical_results(fixture_corpus, reference, tmp_path):

@@ -39,7 +39,7 @@ BAD_FILES: dict[str, str | bytes] = {
 def _scan(tmp_path: Path, repos: list[Path], **kw) -> dict[str, list[dict[str, str]]]:
     out = tmp_path / kw.pop("out_name", "out")
     scan(repos, out, progress=False, **kw)
-    return {n: read_csv(out / f"{n}.csv") for n in ("call_sites", "files", "repo_features")}
+    return {n: read_csv(out / f"{n}.csv") for n in ("call_sites", "files", "repo_features", "skipped_folders")}
 
 
 @pytest.fixture
@@ -78,8 +78,6 @@ def test_bad_input_never_stops_a_scan(bad_repo, tmp_path):
         "broken.ipynb": ("parse_error", "invalid notebook JSON"),
         "old.ipynb": ("parsed", ""),
         "nb.ipynb": ("parsed", "1 of 2 code cells did not parse"),
-        "venv/lib/python3.11/site-packages/mlflow/x.py": ("skipped", "virtual environment"),
-        "build/lib/pkg/mod.py": ("skipped", "build output"),
         "missing.py": ("unreadable", "missing from the work tree"),
         "loop_a.py": ("unreadable", "symlink loop"),
         "escape.py": ("skipped", "outside the repository"),
@@ -88,6 +86,10 @@ def test_bad_input_never_stops_a_scan(bad_repo, tmp_path):
     for path, (status, reason) in expect.items():
         assert files[path]["status"] == status, (path, files[path])
         assert reason in files[path]["reason"], (path, files[path]["reason"])
+    # files skipped for their folder are counted per folder, not listed one by one
+    assert not any(p.startswith(("venv/", "build/")) for p in files)
+    assert [(f["folder"], f["what"], f["py_files"], f["ipynb_files"]) for f in tables["skipped_folders"]] == [
+        ("build", "build output", "1", "0"), ("venv", "a virtual environment", "1", "0")]
     assert "untracked.py" not in files  # a git checkout: tracked files only
     sites = {(s["path"], s["api"], s["detail"]) for s in tables["call_sites"]}
     assert ("old.ipynb", "mlflow.log_param", "kind=param;key=v3") in sites
@@ -143,7 +145,8 @@ def test_plain_folder_is_walked_and_ids_map_to_full_names(tmp_path):
     (repo / ".venv").mkdir()
     (repo / ".venv" / "b.py").write_text("x = 1\n")
     tables = _scan(tmp_path, [repo])
-    assert [(f["path"], f["status"]) for f in tables["files"]] == [(".venv/b.py", "skipped"), ("src/a.py", "parsed")]
+    assert [(f["path"], f["status"]) for f in tables["files"]] == [("src/a.py", "parsed")]
+    assert [(f["repo"], f["folder"], f["py_files"]) for f in tables["skipped_folders"]] == [("acme__proj", ".venv", "1")]
     assert tables["repo_features"][0]["full_name"] == "acme/proj"
     assert tables["repo_features"][0]["seed_coverage"] == "complete"
 

@@ -102,7 +102,7 @@ def _row(item: dict[str, Any], base: str, retrieved_at: str) -> dict[str, Any]:
         "license": lic.get("spdx_id") or "", "topics": ";".join(sorted(item.get("topics") or [])),
         "created_at": item.get("created_at", ""), "pushed_at": item.get("pushed_at", ""),
         "archived": bool(item.get("archived")), "fork": bool(item.get("fork")),
-        "query": base, "discovered_at": retrieved_at,
+        "query": base, "discovered_at": retrieved_at, "api_metadata": "github_api",
     }
 
 

@@ -38,7 +38,7 @@ def frame_corpus(frame: Path, out: Path) -> int:
     for r in records:
         n = r["repo"].strip()
         row = {"full_name": n, "html_url": f"https://github.com/{n}", "clone_url": f"https://github.com/{n}.git",
-               "query": f"frame:{Path(frame).name}"}
+               "query": f"frame:{Path(frame).name}", "api_metadata": "no_api"}
         row.update({f"frame_{c}": r.get(c, "") for c in extra})
         rows.setdefault(n.lower(), row)
     return write_csv(out, CORPUS_COLUMNS + [f"frame_{c}" for c in extra], rows.values(), sort_key=["full_name"])

@@ -16,6 +16,7 @@ loop, or cannot be read.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,11 +79,23 @@ def _walk_files(repo: Path) -> list[str]:
     return sorted(found)
 
 
+#: The reason a folder exclusion gives: ``in <what> (<folder>/)``, the folder being the path of
+#: the excluded folder from the repository's root (see :func:`skipped_folder`).
+FOLDER_REASON = re.compile(r"^in (?P<what>.+) \((?P<folder>.+)/\)$")
+
+
+def skipped_folder(reason: str) -> tuple[str, str] | None:
+    """``(folder, what)`` of a candidate skipped for the folder it lies in (``what`` e.g. ``a
+    virtual environment``, ``a tool folder``); None for any other reason."""
+    m = FOLDER_REASON.match(reason)
+    return (m["folder"], m["what"]) if m else None
+
+
 def _excluded_by_folder(parts: list[str], venv_dirs: set[str]) -> str | None:
     for i, part in enumerate(parts[:-1]):
         prefix = "/".join(parts[: i + 1])
         if part in SKIP_DIR_NAMES:
-            return f"in {part}/"
+            return f"in a tool folder ({prefix}/)"
         if part in ENV_DIR_NAMES or prefix in venv_dirs:
             return f"in a virtual environment ({prefix}/)"
         if part.endswith(".egg-info"):

@@ -1,4 +1,4 @@
-"""``python -m miners scan``: scan repository work trees into three tables.
+"""``python -m miners scan``: scan repository work trees into four tables.
 
 Outputs (sorted rows, written atomically, byte-identical for the same inputs):
 
@@ -8,7 +8,9 @@ Outputs (sorted rows, written atomically, byte-identical for the same inputs):
   ``col`` is the 0-based column of the call, assignment target or string;
 * ``files.csv`` — ``repo, path, kind, status, reason, lines, bytes, code_cells, parser,
   sha256, frameworks``: one row per candidate file; status ``parsed``, ``parse_error``,
-  ``skipped`` or ``unreadable``;
+  ``skipped`` or ``unreadable``; the files skipped for the folder they lie in are not rows
+  of their own but counted per folder in
+* ``skipped_folders.csv`` — ``repo, folder, what, py_files, ipynb_files``;
 * ``repo_features.csv`` — one row per repository (see :mod:`miners.scan.features`).
 
 Repositories are scanned in id order by one :class:`~miners.scan.scanner.Scanner` (a shared
@@ -30,11 +32,13 @@ from pathlib import Path
 from miners import UsageError
 from miners.csvio import format_value
 from miners.scan.features import FEATURE_COLUMNS
-from miners.scan.files import Limits
+from miners.scan.files import Limits, skipped_folder
 from miners.scan.records import FILE_COLUMNS, SITE_COLUMNS, RepoScan
 from miners.scan.scanner import Scanner
+from miners.schema import names
 
-TABLES = ("call_sites.csv", "files.csv", "repo_features.csv")
+TABLES = ("call_sites.csv", "files.csv", "repo_features.csv", "skipped_folders.csv")
+FOLDER_COLUMNS = names("skipped_folders")
 
 
 @dataclass
@@ -86,7 +90,7 @@ def scan(
     progress: bool = True,
     timeout_per_file: float = 120.0,
 ) -> ScanSummary:
-    """Scan every repository and write the three tables into ``out_dir``."""
+    """Scan every repository and write the four tables into ``out_dir``."""
     started = time.perf_counter()
     repos = repo_ids(repo_dirs)
     summary = ScanSummary(repos=len(repos))
@@ -117,7 +121,7 @@ def _ticking(scans: Iterable[RepoScan], bar) -> Iterator[RepoScan]:
 
 
 def write_tables(scans: Iterable[RepoScan], out_dir: Path, summary: ScanSummary | None = None) -> None:
-    """Write repositories (in the order given) into the three tables of ``out_dir``, one
+    """Write repositories (in the order given) into the four tables of ``out_dir``, one
     repository in memory at a time; each table replaces the old one only once all are written."""
     summary = summary or ScanSummary()
     out_dir = Path(out_dir)
@@ -127,14 +131,23 @@ def write_tables(scans: Iterable[RepoScan], out_dir: Path, summary: ScanSummary 
         "w", dir=out_dir, prefix=f".{name}.", suffix=".tmp", delete=False, newline="", encoding="utf-8")
            for name in TABLES}
     try:
-        sites, files, features = (csv.writer(tmp[name], lineterminator="\n") for name in TABLES)
+        sites, files, features, folders = (csv.writer(tmp[name], lineterminator="\n") for name in TABLES)
         sites.writerow(SITE_COLUMNS)
         files.writerow(FILE_COLUMNS)
         features.writerow(FEATURE_COLUMNS)
+        folders.writerow(FOLDER_COLUMNS)
         for scanned in scans:
+            skipped: dict[str, list] = {}
             for f in scanned.files:
                 summary.status[f.status] = summary.status.get(f.status, 0) + 1
-                files.writerow(f.row(scanned.repo))
+                where = skipped_folder(f.reason) if f.status == "skipped" else None
+                if where is None:
+                    files.writerow(f.row(scanned.repo))
+                    continue
+                count = skipped.setdefault(where[0], [where[1], 0, 0])
+                count[1 if f.kind == "py" else 2] += 1
+            for folder in sorted(skipped):
+                folders.writerow([scanned.repo, folder, *skipped[folder]])
             for f, s in scanned.sites():
                 summary.sites[s.category] = summary.sites.get(s.category, 0) + 1
                 sites.writerow(s.row(scanned.repo, f.path))

@@ -31,6 +31,7 @@ FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
     "repo_features": [(["full_name"], "corpus", ["full_name"])],
     "repo_practices": [(["repo"], "repo_features", ["repo"])],
     "files": [(["repo"], "repo_features", ["repo"])],
+    "skipped_folders": [(["repo"], "repo_features", ["repo"])],
     "call_sites": [(["repo", "path"], "files", ["repo", "path"])],
     "reruns": [(["repo"], "rerun_sample", ["repo"])],
     "rerun_metrics": [(["repo", "condition", "run"], "reruns", ["repo", "condition", "run"])],
@@ -40,8 +41,9 @@ FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
     "rerun_environments": [(["repo"], "rerun_sample", ["repo"])],
     "rerun_originals": [(["repo", "condition", "run"], "reruns", ["repo", "condition", "run"])],
     "rerun_recipes": [(["repo"], "rerun_sample", ["repo"])],
-    "repo_history": [(["repo"], "repo_features", ["repo"])],
+    "repo_history": [(["full_name"], "corpus", ["full_name"])],
     "history_events": [(["repo"], "repo_history", ["repo"])],
+    "branch_heads": [(["repo"], "repo_history", ["repo"])],
 }
 #: Families of columns a table may carry beyond the declared ones (the frame's own columns).
 EXTRA_PREFIX = {"corpus": "frame_"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from miners.schema.columns import boolean, integer, string, timestamp
-from miners.schema.mined import REPO_ID, SHA
+from miners.schema.mined import FULL_NAME, REPO_ID, SHA
 from miners.schema.vocab import HISTORY_FAMILIES, HISTORY_STATUSES
 
 DATE = "author date in UTC, ISO 8601"
@@ -15,13 +15,15 @@ DATE = "author date in UTC, ISO 8601"
 HISTORY: dict[str, dict[str, Any]] = {
     "repo_history": {
         "title": "Repository histories",
-        "description": "One row per selected repository whose history was walked (PyDriller, every "
+        "description": "One row per cloned repository (selected or near-duplicate) whose history "
+                       "was walked (PyDriller, every "
                        "commit reachable from the pinned commit): its metadata and when MLflow "
                        "tracking and registry stages and aliases appeared. Written by "
                        "miners/history/tables.py (definitions in miners/history/walk.py).",
         "primaryKey": ["repo"],
         "fields": {
             "repo": string(REPO_ID),
+            "full_name": string(FULL_NAME),
             "commit": string(SHA),
             "status": string("ok; or why the history is missing: no_clone (the repository could not "
                              "be cloned with its history), error (the walk failed: reason)",
@@ -37,6 +39,26 @@ HISTORY: dict[str, dict[str, Any]] = {
             "authors": integer("distinct author e-mail addresses after the repository's "
                                         ".mailmap, lower-cased", minimum=0),
             "active_days": integer("distinct UTC days with a commit", minimum=0),
+            "files_at_pin": integer("files of the pinned commit's tree (submodules not counted)",
+                                    minimum=0),
+            "code_files_at_pin": integer("of them, .py and .ipynb files outside the folders the "
+                                         "scanner skips (virtual environments, tool and build "
+                                         "folders)", minimum=0),
+            "code_lines_at_pin": integer("lines of those files as the scanner counts them (physical "
+                                         "lines of .py, lines of notebook code cells; 0 for a file "
+                                         "over the size caps or lacking from the clone)", minimum=0),
+            "branches": integer("branches of the remote at clone time (its HEAD alias not counted)",
+                                minimum=0),
+            "heads_walked": integer("of them, branch heads scanned (the first 50 by name; "
+                                    "miners/history/branches.py)", minimum=0),
+            "branches_using_mlflow": integer("scanned branch heads whose code has an MLflow "
+                                             "tracking or registry call site", minimum=0),
+            "mlflow_only_off_default": boolean("the default branch's head has no MLflow call site "
+                                               "but another branch head has one"),
+            "branches_with_mlruns": integer("scanned branch heads whose tree holds an mlruns/ or "
+                                            "mlartifacts/ folder", minimum=0),
+            "branches_with_models": integer("scanned branch heads whose tree holds a model file "
+                                            "(.pkl, .joblib, .h5, .pt, .onnx, ...)", minimum=0),
             "days_to_first_tracking": integer("whole days from the first commit to the first "
                                                        "commit after which the code has a tracking call; "
                                                        "empty when it never has one"),
@@ -70,6 +92,25 @@ HISTORY: dict[str, dict[str, Any]] = {
                                               "was lost and did not come back; empty otherwise"),
             "removed_date": timestamp("its " + DATE),
             "present_at_pin": boolean("some file has the family at the pinned commit"),
+        },
+    },
+    "branch_heads": {
+        "title": "Branch heads",
+        "description": "One row per scanned branch head of a walked repository: whether its code "
+                       "uses MLflow and whether its tree holds committed run records or model "
+                       "files. Written by miners/history/tables.py (definitions in "
+                       "miners/history/branches.py).",
+        "primaryKey": ["repo", "branch"],
+        "fields": {
+            "repo": string(REPO_ID),
+            "branch": string("branch name on the remote"),
+            "default": boolean("the remote's default branch (the one the study pins)"),
+            "commit": string("the head commit (40 hex digits)"),
+            "date": timestamp("the head commit's " + DATE),
+            "uses_mlflow": boolean("some code file of the head's tree has an MLflow tracking or "
+                                   "registry call site"),
+            "mlruns": boolean("the tree holds an mlruns/ or mlartifacts/ folder"),
+            "model_files": integer("files of the tree with a model extension", minimum=0),
         },
     },
 }

@@ -91,6 +91,11 @@ MINED: dict[str, dict[str, Any]] = {
                           "'frame:<file name>' for a fixed sampling frame"),
             "discovered_at": timestamp("when the GitHub API returned the repository, UTC (empty for a "
                                  "frame)"),
+            "api_metadata": string("where the GitHub metadata columns (stars ... discovered_at) "
+                                   "come from: github_api (the search API's answer), or no_api "
+                                   "(the repository comes from a fixed frame and no API call was "
+                                   "made: those columns are empty for that reason)",
+                                   enum=("github_api", "no_api")),
             "frame_evidence_strength": string(
                 "frame: evidence that the repository uses MLflow: strong = committed mlruns/, "
                 "an MLproject file, or MLflow calls seen in code; medium = an mlflow_utils.py "
@@ -164,7 +169,9 @@ MINED: dict[str, dict[str, Any]] = {
     "files": {
         "title": "Candidate files",
         "description": "One row per candidate file (.py and .ipynb) of a selected repository, "
-                       "read or not, with the reason when it was not parsed. Written by "
+                       "read or not, with the reason when it was not parsed, except the files "
+                       "of skipped folders (virtual environments, tool and build folders), "
+                       "which skipped_folders.csv counts per folder. Written by "
                        "miners/scan/tables.py (values from miners/scan/analyze.py and "
                        "miners/scan/files.py).",
         "primaryKey": ["repo", "path"],
@@ -173,8 +180,8 @@ MINED: dict[str, dict[str, Any]] = {
             "path": string(PATH),
             "kind": string("file kind: py or ipynb", enum=FILE_KINDS),
             "status": string("parsed; parse_error (not valid Python 3, or a notebook that cannot "
-                           "be read); skipped (virtual environment, vendored or build folder, "
-                           "symlink, over the size cap); unreadable (absent from the clone, "
+                           "be read); skipped (symlink, over the size cap; files skipped for "
+                           "their folder are counted in skipped_folders.csv); unreadable (absent from the clone, "
                            "undecodable or binary, symlink loop)",
                            enum=FILE_STATUSES),
             "reason": string("why the file was skipped, unreadable or not parsed; for parsed files, "
@@ -191,6 +198,27 @@ MINED: dict[str, dict[str, Any]] = {
             "sha256": string("SHA-256 of the file's bytes; empty when not read"),
             "frameworks": string("random frameworks the file uses (random, numpy, torch, "
                                "tensorflow, jax, sklearn; see the codebook, seed), ';'-separated"),
+        },
+    },
+    "skipped_folders": {
+        "title": "Folders whose files were not read",
+        "description": "One row per folder of a selected repository whose candidate files "
+                       "(.py and .ipynb) were all skipped for the folder they lie in: a "
+                       "virtual environment, a tool folder (__pycache__, .ipynb_checkpoints, "
+                       "site-packages, node_modules, ...), build metadata or build output. "
+                       "These files are counted here instead of one files.csv row each (a "
+                       "committed virtual environment holds thousands). Written by "
+                       "miners/scan/tables.py (reasons from miners/scan/files.py).",
+        "primaryKey": ["repo", "folder"],
+        "fields": {
+            "repo": string(REPO_ID),
+            "folder": string("the skipped folder's path from the repository root, "
+                             "'/'-separated, without a trailing '/'"),
+            "what": string("why the folder is skipped: a virtual environment (named venv, "
+                           ".venv, virtualenv, or holding pyvenv.cfg), a tool folder, build "
+                           "metadata (*.egg-info), build output (build/ or dist/ at the root)"),
+            "py_files": integer(".py candidate files in the folder (at any depth)"),
+            "ipynb_files": integer(".ipynb candidate files in the folder (at any depth)"),
         },
     },
     "call_sites": {
