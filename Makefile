@@ -77,7 +77,7 @@ rerun-check: $(STAMP) ## re-mine the read projects (study/rerun-readings/order.c
 		--conditions as_written --work $(READ)/rerun --cache data/rerun-cache --out $(READ)/rerun-results --jobs $(JOBS)
 	$(PY) -m miners rerun-check --reruns $(READ)/rerun-results/reruns.csv --out study/rerun-readings/harness-check.csv
 
-history: $(STAMP) ## walk each selected repository's history with PyDriller -> results/repo_history.csv, history_events.csv (URL_TEMPLATE=...; resumable)
+history: $(STAMP) ## walk each cloned repository's history with PyDriller -> results/repo_history.csv, history_events.csv, branch_heads.csv (URL_TEMPLATE=...; resumable)
 	$(PY) -m miners history --work data/history --out results --jobs $(JOBS) \
 		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)')
 

@@ -29,7 +29,8 @@ FUNNEL_STAGES = {"found": "Found", "eligible": "Eligible", "sampled": "Sampled",
 #: funnel drop reasons (the text before the colon in ``funnel.csv``) and their macro stems
 FUNNEL_DROPS = {"not drawn by the seeded sample": "NotDrawn", "not_found": "CloneNotFound",
                 "near_duplicate_of": "NearDuplicate", "no_python": "NoPython", "empty": "Empty",
-                "no tracking or registry call site": "NoCalls"}
+                "no tracking or registry call site": "NoCalls", "snapshot_pending": "SnapshotPending",
+                "mlflow_source": "MlflowSource"}
 
 
 def funnel(funnel: pd.DataFrame, macros: Macros) -> str:

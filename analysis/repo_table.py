@@ -69,7 +69,21 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "call_sites": ("repo", "category", "api", "detail"),
     "files": ("repo", "kind", "status"),
     "skipped_folders": ("repo", "py_files", "ipynb_files"),
+    "repo_history": ("repo", "status", "authors", "commits", "age_days"),
 }
+
+#: The protocol whose ``[engineered]`` thresholds define engineered projects.
+PROTOCOL = Path(__file__).resolve().parents[1] / "study" / "protocol.toml"
+
+
+def engineered_thresholds(protocol: Path = PROTOCOL) -> dict[str, int]:
+    """``min_authors``, ``min_commits`` and ``min_age_days`` of the protocol's ``[engineered]``
+    section (:class:`miners.protocol.Engineered`)."""
+    from dataclasses import asdict
+
+    from miners.protocol import load
+
+    return asdict(load(protocol).engineered)
 
 
 def read_inputs(results: Path) -> dict[str, pd.DataFrame]:
@@ -96,8 +110,20 @@ def repo_table(data: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     keep = [c for c in ("full_name", "commit_date", "cluster", "cluster_size", "frame_kind_guess",
                         "frame_cluster", "frame_evidence_strength") if c in corpus.columns]
     df = df.merge(corpus[keep].drop_duplicates("full_name"), on="full_name", how="left")
+    hist = data.get("repo_history")
+    if hist is not None and len(hist):
+        walked = hist[hist["status"] == "ok"][["repo", "authors", "commits", "age_days"]]
+        df = df.merge(walked.rename(columns={"authors": "h_authors", "commits": "h_commits",
+                                             "age_days": "h_age_days"}), on="repo", how="left")
     df = df.fillna("")
     num = as_number
+    # engineered projects (study/protocol.toml [engineered]); no history walked: not engineered
+    t = engineered_thresholds()
+    df["has_history"] = num(df["h_commits"]).notna() if "h_commits" in df.columns else False
+    df["engineered"] = (df["has_history"]
+                        & (num(df.get("h_authors", pd.Series("", index=df.index))).fillna(0) >= t["min_authors"])
+                        & (num(df.get("h_commits", pd.Series("", index=df.index))).fillna(0) >= t["min_commits"])
+                        & (num(df.get("h_age_days", pd.Series("", index=df.index))).fillna(0) >= t["min_age_days"]))
     df["mlflow"] = as_bool(df["uses_mlflow"])
     df["n_py"] = num(df["mlflow_files_py"]).fillna(0)
     df["n_ipynb"] = num(df["mlflow_files_ipynb"]).fillna(0)
@@ -213,6 +239,8 @@ POPULATIONS: dict[str, tuple[str, str]] = {
     "dated": ("_dated", "analysed repositories with a pinned commit date"),
     "with_practices": ("_with_practices", "analysed repositories with a repo_practices row"),
     "deps_declared": ("_deps", "analysed repositories declaring dependencies"),
+    "engineered": ("_engineered", "analysed repositories that are engineered projects (history: "
+                                  "study/protocol.toml [engineered] thresholds)"),
 }
 
 
@@ -230,3 +258,4 @@ def _add_populations(df: pd.DataFrame) -> None:
     df["_dated"] = m & df["has_date"]
     df["_with_practices"] = m & df["has_practices"]
     df["_deps"] = m & df["deps_declared_b"]
+    df["_engineered"] = m & df["engineered"]

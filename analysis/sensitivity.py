@@ -1,8 +1,11 @@
-"""Sensitivity of the headline prevalences of RQ1-RQ4 to course templates: each headline
-measure over all analysed repositories and over two restrictions of them that down-weight
-course work: without the members of the frame's named template families (``frame_cluster``),
-and without the repositories the frame guesses are course work (``frame_kind_guess =
-course``). Without the frame's columns the restricted rows are empty (``n = 0``).
+"""Sensitivity of the headline prevalences of RQ1-RQ4 to toy and course projects: each headline
+measure over all analysed repositories, over the *engineered projects* among them (their
+history meets the thresholds of ``study/protocol.toml`` ``[engineered]``: authors, commits and
+days; see :mod:`analysis.repo_table`), and over two restrictions that down-weight course work:
+without the members of the frame's named template families (``frame_cluster``), and without
+the repositories the frame guesses are course work (``frame_kind_guess = course``). Without the
+frame's columns the last two are empty (``n = 0``). Table ``rq_engineered`` (LaTeX) sets all
+and engineered side by side; macro ``EngMaxDiffPts`` is their largest difference in points.
 
 Table ``rq_sensitivity`` (:data:`TABLE_DOCS`); macros ``Sens<Population><measure>...`` for the
 restricted populations (``without`` shortened to ``Wo``).
@@ -48,8 +51,9 @@ HEADLINE = (("1", "logs_params"), ("1", "logs_metrics"), ("1", "uses_autolog"),
             ("4", "env_versioning"), ("4", "ci"))
 
 TABLE_DOCS: dict[str, dict[str, Any]] = {
-    "rq_sensitivity": {"description": "Headline prevalences over all analysed repositories and "
-                       "without course-template families or course repositories (frame columns).",
+    "rq_sensitivity": {"description": "Headline prevalences over all analysed repositories, over "
+                       "the engineered projects (study/protocol.toml [engineered]) and without "
+                       "course-template families or course repositories (frame columns).",
                        "fields": {"population": "which repositories", "rq": "research question",
                                   "measure": "boolean column of the repository table",
                                   "k": "repositories with the feature",
@@ -155,11 +159,12 @@ def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
     """The sensitivity table, and the macros of its restricted populations."""
     has_frame = "frame_kind_guess" in df.columns
     variants = {"all analysed": df["mlflow"],
+                "engineered projects": df["_engineered"],
                 "without named template families": df["mlflow"] & ~df["in_family"],
                 "without course repositories": df["mlflow"] & (df["kind"] != "course")}
     rows = []
     for variant, mask in variants.items():
-        usable = has_frame or variant == "all analysed"
+        usable = has_frame or variant in ("all analysed", "engineered projects")
         for rq, col in HEADLINE:
             row = prevalence(df, [col], mask).iloc[0].to_dict() if usable else {
                 "k": 0, "n": 0, "share": math.nan, "ci_low": math.nan, "ci_high": math.nan}
@@ -171,6 +176,14 @@ def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
         if r["population"] != "all analysed":
             stem = "Sens" + macro_name(r["population"].replace("without", "wo"), r["measure"])
             macros.prevalence(stem, r["k"], r["n"], r["share"], r["ci_low"], r["ci_high"])
+    both = table[table["population"].isin(["all analysed", "engineered projects"])].pivot(
+        index="measure", columns="population", values="share")
+    diff = (both["engineered projects"] - both["all analysed"]).abs().dropna() if len(both.columns) == 2 else []
+    macros.raw("EngMaxDiffPts", number(100 * max(diff), 1) if len(diff) else "n/a")
+    eng = df["_engineered"]
+    macros.count("EngAnalysed", int(eng.sum()))
+    macros.raw("EngAnalysedPct", percent(share(int(eng.sum()), int(df["mlflow"].sum()))))
+    macros.count("EngWalked", int((df["mlflow"] & df["has_history"]).sum()))
     return {"rq_sensitivity": table, "rq_clusters": clusters(df, macros), "rq_bias": bias(df, macros)}
 
 
@@ -201,5 +214,16 @@ def latex(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     n = b[b["measure"] == HEADLINE[0][1]].set_index(["dimension", "stratum"])["n"]
     head = ["Measure", *(f"{s} ($n$={int(n.get((d, s), 0))})" for d, s in strata)]
     bias_tex = booktabs(head, "lrrrrrr", brows, stage="stats")
-    return {"rq_clusters": clu, "rq_bias": bias_tex}
+    s = tables["rq_sensitivity"]
+    erows = []
+    for _rq, col in HEADLINE:
+        part = s[s["measure"] == col].set_index("population")
+        a, e = part.loc["all analysed"], part.loc["engineered projects"]
+        erows.append([LABELS.get(col, col), percent(a["share"]), percent_interval(a["ci_low"], a["ci_high"]),
+                      percent(e["share"]), percent_interval(e["ci_low"], e["ci_high"])])
+    na = int(s[s["population"] == "all analysed"]["n"].iloc[0]) if len(s) else 0
+    ne = int(s[s["population"] == "engineered projects"]["n"].iloc[0]) if len(s) else 0
+    eng_tex = booktabs(["Measure", f"All ($n$={na})", "95\\% CI", f"Engineered ($n$={ne})", "95\\% CI"],
+                       "lrrrr", erows, stage="stats")
+    return {"rq_clusters": clu, "rq_bias": bias_tex, "rq_engineered": eng_tex}
 

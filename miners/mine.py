@@ -338,6 +338,8 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
             row["exclusion"] = "empty"
         elif protocol.select.require_python and not rec.get("python_files"):
             row["exclusion"] = "no_python"
+        elif protocol.select.exclude_forks and rec.get("scanned") and _holds_mlflow_source(records_dir, name):
+            row["exclusion"] = "mlflow_source"
         else:
             prints[name] = rec["fingerprint"]
     family = clusters(prints, order, protocol.select.duplicate_jaccard)
@@ -367,6 +369,24 @@ def _publish(rows: list[dict[str, Any]], records: dict[str, dict[str, Any]], pro
     _provenance(results, protocol, sorted({str(rec.get("miner_version", "")) for rec in records.values()}),
                 frame, commit, snapshots)
     return funnel
+
+
+#: A file of MLflow's own package: a repository whose code holds it (outside the skipped folders)
+#: carries a copy of MLflow's source.
+MLFLOW_SOURCE_MARKER = "mlflow/tracking/fluent.py"
+
+
+def _holds_mlflow_source(records_dir: Path, name: str) -> bool:
+    """The repository's code holds a copy of MLflow's own source (:data:`MLFLOW_SOURCE_MARKER`
+    read, not skipped): a fork of MLflow in content, excluded with the forks (its thousands of
+    MLflow call sites are MLflow's own, not a project's use of it)."""
+    path = records_dir / f"{repo_id(name)}.scan.json"
+    try:
+        files = json.loads(path.read_text()).get("files", [])
+    except (OSError, ValueError):
+        return False
+    return any((f.get("path") == MLFLOW_SOURCE_MARKER or f.get("path", "").endswith("/" + MLFLOW_SOURCE_MARKER))
+               and f.get("status") != "skipped" for f in files)
 
 
 def _provenance(results: Path, protocol: Protocol, record_versions: list[str], frame: str, commit: str,

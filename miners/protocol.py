@@ -72,6 +72,19 @@ class Rerun:
 
 
 @dataclass(frozen=True)
+class Engineered:
+    """The *engineered project* filter (after Munaiah et al.'s reaper and Kalliamvakou et al.'s
+    perils of mining GitHub): a repository whose history, up to its pinned commit, has at least
+    ``min_authors`` distinct authors, at least ``min_commits`` commits and spans at least
+    ``min_age_days`` days from its first commit to the pinned one. The analysis reports every
+    research question over all projects and over the engineered ones (study/protocol.md)."""
+
+    min_authors: int = 2
+    min_commits: int = 20
+    min_age_days: int = 30
+
+
+@dataclass(frozen=True)
 class Protocol:
     path: str
     name: str
@@ -81,10 +94,11 @@ class Protocol:
     clone: Clone
     scan: Scan
     rerun: Rerun = Rerun()
+    engineered: Engineered = Engineered()
 
 
 _SECTIONS = {"discover": Discover, "select": Select, "sample": Sample, "clone": Clone, "scan": Scan,
-             "rerun": Rerun}
+             "rerun": Rerun, "engineered": Engineered}
 
 
 def _check(section: str, key: str, value: Any, expected: Any) -> Any:

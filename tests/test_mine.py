@@ -170,6 +170,25 @@ def test_a_census_in_chunks_leaves_pending_snapshots_out(fixture_corpus, tmp_pat
         mine(load(proto), tmp_path / "work", tmp_path / "results", jobs=2, progress=False, snapshots=bad)
 
 
+def test_a_copy_of_mlflows_own_source_is_not_a_project_using_it(tmp_path):
+    """The fork filter without the API: MLflow's own package read in a repository's code marks a
+    copy of MLflow; the same file inside a virtual environment (skipped) does not."""
+    import json
+
+    from miners.mine import _holds_mlflow_source
+
+    def record(name: str, path: str, status: str) -> None:
+        (tmp_path / f"{name}.scan.json").write_text(json.dumps({"files": [
+            {"path": "train.py", "status": "parsed"}, {"path": path, "status": status}]}))
+
+    record("a__copy", "mlflow/tracking/fluent.py", "parsed")
+    record("b__nested", "vendor/mlflow/tracking/fluent.py", "parse_error")
+    record("c__venv", "venv/lib/site-packages/mlflow/tracking/fluent.py", "skipped")
+    record("d__own", "src/my_mlflow/tracking/fluent_helpers.py", "parsed")
+    assert [_holds_mlflow_source(tmp_path, n) for n in ("a/copy", "b/nested", "c/venv", "d/own", "e/none")] == [
+        True, True, False, False, False]
+
+
 def test_kill_9_and_resume_gives_identical_results(fixture_corpus, reference, tmp_path):
     _root, proto = fixture_corpus
     results, _ = reference

@@ -111,13 +111,19 @@ MINED: dict[str, dict[str, Any]] = {
                                          "assessed' elsewhere)"),
             "frame_cluster": string("frame: name of a large family of near-identical repositories "
                                   "(course submission templates); empty when none"),
-            "sample_rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>'; the "
+            "sample_rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>'; a "
                                 "sample is the eligible repositories of lowest rank "
-                                "(miners/corpus/sample.py)"),
-            "sampled": boolean("drawn by the seeded sample"),
+                                "(miners/corpus/sample.py); snapshots of the census are looked up "
+                                "in this order"),
+            "sampled": boolean("mined: drawn by the seeded sample, or, in a census ([sample] size "
+                               "= 0), eligible"),
             "exclusion": string("why the repository is not selected: fork, archived, empty, "
-                              "'too_large (...)', clone_<status>, no_python, 'near_duplicate_of "
-                              "<owner/name>'; empty when selected or simply not sampled"),
+                              "'too_large (...)', snapshot_pending (its snapshot not yet looked "
+                              "up: a census in chunks, study/snapshots.csv), clone_<status>, "
+                              "no_python, mlflow_source (its code holds a copy of MLflow's own "
+                              "package, mlflow/tracking/fluent.py: a fork of MLflow in content), "
+                              "'near_duplicate_of <owner/name>'; empty when selected or simply not "
+                              "sampled"),
             "sha": string(SHA + "; empty when not sampled or not cloned"),
             "commit_date": timestamp("committer date of the pinned commit, ISO 8601 with the "
                                "committer's UTC offset (git %cI)"),
@@ -135,8 +141,9 @@ MINED: dict[str, dict[str, Any]] = {
             "cluster_size": integer("members of the repository's near-duplicate family (1 = no "
                                  "near-duplicate); empty when not fingerprinted (not cloned, "
                                  "empty or without Python)", minimum=1),
-            "selected": boolean("sampled, cloned, not empty, has Python files, and kept for its "
-                              "near-duplicate family: the repositories analysed"),
+            "selected": boolean("sampled, cloned, not empty, has Python files, not a copy of "
+                              "MLflow's source, and kept for its near-duplicate family: the "
+                              "repositories analysed"),
             "scanned": boolean("selected and scanned by the static miner"),
         },
     },
