@@ -24,6 +24,11 @@ Definitions.
   pinned commit and the scan of the pinned tree (``repo_features.csv``) agree on presence.
 * *Adoption by half-year*: the walked repositories whose first use of a family falls in each
   half-year (UTC), and cumulatively (figure 07).
+* *Engineered*: the per-family measures again over the walked analysed repositories that are
+  engineered projects (``study/protocol.toml`` ``[engineered]``).
+* *Branches*: over every walked repository (analysed or not): more than one branch; MLflow
+  use only off the default branch (``mlflow_only_off_default``); MLflow, ``mlruns/`` or model
+  files on branch heads (:mod:`miners.history.branches`).
 
 Shares carry Wilson 95% intervals. Tables: :data:`TABLE_DOCS`; macros ``RQSix...`` in
 ``paper/generated/rq6.tex``; the table ``paper/generated/rq6_table.tex``.
@@ -59,7 +64,9 @@ FAMILIES = {"tracking": "Tracking", "metrics": "Metrics", "autolog": "Autolog", 
             "registry": "Registry", "registry_stages": "Stages", "registry_aliases": "Aliases"}
 INPUTS: dict[str, tuple[str, ...]] = {
     "repo_history": ("repo", "status", "first_commit_date", "pinned_commit_date", "age_days",
-                     "commits", "authors", "days_to_first_tracking", "stages_then_aliases"),
+                     "commits", "authors", "days_to_first_tracking", "stages_then_aliases",
+                     "branches", "branches_using_mlflow", "mlflow_only_off_default",
+                     "branches_with_mlruns", "branches_with_models"),
     "history_events": ("repo", "family", "first_date", "removed_commit", "present_at_pin"),
     "repo_features": ("repo", "uses_mlflow", "logs_metrics", "uses_autolog", "sets_seed", "uses_registry",
                       "uses_stages", "uses_aliases"),
@@ -74,10 +81,12 @@ CSV_FORMAT = CsvFormat(default=Digits(significant=6))
 
 TABLE_DOCS: dict[str, dict[str, Any]] = {
     "rq6_families": {
-        "description": "RQ6: per API family, among the walked analysed repositories: how many ever "
+        "description": "RQ6: per population and API family, among the walked analysed repositories: how many ever "
                        "had it, how many added it after their first commit, and how many removed "
                        "it, with shares and Wilson 95% intervals.",
         "fields": {
+            "population": "all (every walked analysed repository) or engineered (those that are "
+                          "engineered projects, study/protocol.toml [engineered])",
             "family": "API family (miners/history/walk.py FAMILIES)",
             "walked": {"type": "integer", "description": "walked analysed repositories"},
             "ever": {"type": "integer", "description": "of them, repositories that ever had the family"},
@@ -137,11 +146,13 @@ def walked(data: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame
     return hist, ev
 
 
-def families(hist: pd.DataFrame, ev: pd.DataFrame, m: Macros) -> pd.DataFrame:
-    """Per family: ever, added later, removed (:data:`TABLE_DOCS`); macros per family."""
+def families(hist: pd.DataFrame, ev: pd.DataFrame, m: Macros, population: str = "all") -> pd.DataFrame:
+    """Per family: ever, added later, removed (:data:`TABLE_DOCS`); macros per family
+    (``RQSix...``, or ``RQSixEng...`` for the engineered projects)."""
     first_commit = dict(zip(hist["repo"], hist["first_commit_date"], strict=True))
     n_walked = len(hist)
-    m.count("RQSixWalked", n_walked)
+    prefix = "RQSix" if population == "all" else "RQSixEng"
+    m.count(prefix + "Walked", n_walked)
     rows = []
     for fam, word in FAMILIES.items():
         e = ev[ev["family"] == fam]
@@ -153,12 +164,12 @@ def families(hist: pd.DataFrame, ev: pd.DataFrame, m: Macros) -> pd.DataFrame:
         days = (first - start).dt.days
         lo, hi = wilson_or_nan(later, ever)
         rlo, rhi = wilson_or_nan(removed, ever)
-        rows.append({"family": fam, "walked": n_walked, "ever": ever, "added_later": later,
+        rows.append({"population": population, "family": fam, "walked": n_walked, "ever": ever, "added_later": later,
                      "added_later_share": share(later, ever), "added_later_ci_low": lo,
                      "added_later_ci_high": hi, "removed": removed, "removed_share": share(removed, ever),
                      "removed_ci_low": rlo, "removed_ci_high": rhi,
                      "median_days_after_first_commit": float(days.median()) if ever else float("nan")})
-        stem = "RQSix" + word
+        stem = prefix + word
         m.count(stem + "Ever", ever)
         m.prevalence(stem + "Later", later, ever, share(later, ever), lo, hi)
         m.prevalence(stem + "Removed", removed, ever, share(removed, ever), rlo, rhi)
@@ -213,7 +224,38 @@ def adoption(ev: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq6_adoption"]["fields"]))
 
 
+def engineered(hist: pd.DataFrame) -> pd.Series:
+    """Which history rows are engineered projects (:func:`analysis.repo_table.engineered_thresholds`)."""
+    from analysis.repo_table import engineered_thresholds
+
+    t = engineered_thresholds()
+    num = {c: pd.to_numeric(hist[c], errors="coerce").fillna(0) for c in ("authors", "commits", "age_days")}
+    return ((num["authors"] >= t["min_authors"]) & (num["commits"] >= t["min_commits"])
+            & (num["age_days"] >= t["min_age_days"]))
+
+
+def branches(hist: pd.DataFrame, m: Macros) -> None:
+    """Branch heads (every walked repository, analysed or not, since MLflow use that lives only
+    off the default branch leaves the default branch without it): macros ``RQSixBranchRepos``
+    (walked), ``RQSixMultiBranch`` (more than one branch), ``RQSixOffDefault`` (MLflow only off
+    the default branch), ``RQSixBranchesMlflow`` (MLflow on two or more branch heads),
+    ``RQSixBranchesMlruns`` and ``RQSixBranchesModels`` (some branch head holds ``mlruns/``, or
+    a model file), each a prevalence over the walked repositories."""
+    ok = hist[hist["status"] == "ok"]
+    n = len(ok)
+    num = {c: pd.to_numeric(ok[c], errors="coerce").fillna(0) for c in ("branches", "branches_using_mlflow",
+                                                                        "branches_with_mlruns", "branches_with_models")}
+    m.count("RQSixBranchRepos", n)
+    for stem, k in (("MultiBranch", int((num["branches"] > 1).sum())),
+                    ("OffDefault", int(as_bool(ok["mlflow_only_off_default"]).sum())),
+                    ("BranchesMlflow", int((num["branches_using_mlflow"] > 1).sum())),
+                    ("BranchesMlruns", int((num["branches_with_mlruns"] > 0).sum())),
+                    ("BranchesModels", int((num["branches_with_models"] > 0).sum()))):
+        m.prevalence("RQSix" + stem, k, n, share(k, n), *wilson_or_nan(k, n))
+
+
 def tables(data: Mapping[str, pd.DataFrame], m: Macros) -> dict[str, pd.DataFrame]:
+    branches(data["repo_history"], m)
     hist, ev = walked(data)
     ages = pd.to_numeric(hist["age_days"], errors="coerce")
     authors = pd.to_numeric(hist["authors"], errors="coerce")
@@ -224,8 +266,10 @@ def tables(data: Mapping[str, pd.DataFrame], m: Macros) -> dict[str, pd.DataFram
     m.prevalence("RQSixSingleAuthor", single, len(hist), share(single, len(hist)),
                  *wilson_or_nan(single, len(hist)))
     agreement(hist, ev, data["repo_features"], m)
-    return {"rq6_families": families(hist, ev, m), "rq6_stages": stages(hist, ev, m),
-            "rq6_adoption": adoption(ev)}
+    eng = hist[engineered(hist)] if len(hist) else hist
+    eng_ev = ev[ev["repo"].isin(set(eng["repo"]))]
+    fams = pd.concat([families(hist, ev, m), families(eng, eng_ev, m, "engineered")], ignore_index=True)
+    return {"rq6_families": fams, "rq6_stages": stages(hist, ev, m), "rq6_adoption": adoption(ev)}
 
 
 def agreement(hist: pd.DataFrame, ev: pd.DataFrame, feats: pd.DataFrame, m: Macros) -> None:
@@ -248,12 +292,19 @@ def agreement(hist: pd.DataFrame, ev: pd.DataFrame, feats: pd.DataFrame, m: Macr
 
 
 def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
-    rows = [[FAMILIES[r["family"]], count(r["ever"]), percent(r["added_later_share"]),
-             percent_interval(r["added_later_ci_low"], r["added_later_ci_high"]),
-             percent(r["removed_share"]), percent_interval(r["removed_ci_low"], r["removed_ci_high"])]
-            for r in tables["rq6_families"].to_dict("records")]
-    header = ["Family", "Ever", "Added later", "95\\% CI", "Removed", "95\\% CI"]
-    return {"rq6_table": booktabs(header, "lrrrrr", rows, stage=STAGE)}
+    fam = tables["rq6_families"]
+    eng = {r["family"]: r for r in fam[fam["population"] == "engineered"].to_dict("records")}
+    rows = []
+    for r in fam[fam["population"] == "all"].to_dict("records"):
+        e = eng.get(r["family"], {})
+        rows.append([FAMILIES[r["family"]], count(r["ever"]), percent(r["added_later_share"]),
+                     percent_interval(r["added_later_ci_low"], r["added_later_ci_high"]),
+                     percent(r["removed_share"]), percent_interval(r["removed_ci_low"], r["removed_ci_high"]),
+                     count(e.get("ever", 0)), percent(e.get("added_later_share", float("nan"))),
+                     percent(e.get("removed_share", float("nan")))])
+    header = ["Family", "Ever", "Added later", "95\\% CI", "Removed", "95\\% CI",
+              "Eng.\\ ever", "Eng.\\ later", "Eng.\\ removed"]
+    return {"rq6_table": booktabs(header, "lrrrrrrrr", rows, stage=STAGE)}
 
 
 def main(argv: list[str] | None = None) -> int:

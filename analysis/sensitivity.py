@@ -180,6 +180,10 @@ def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
         index="measure", columns="population", values="share")
     diff = (both["engineered projects"] - both["all analysed"]).abs().dropna() if len(both.columns) == 2 else []
     macros.raw("EngMaxDiffPts", number(100 * max(diff), 1) if len(diff) else "n/a")
+    from analysis.repo_table import engineered_thresholds
+
+    for key, value in engineered_thresholds().items():
+        macros.count("Eng" + macro_name(key), value)
     eng = df["_engineered"]
     macros.count("EngAnalysed", int(eng.sum()))
     macros.raw("EngAnalysedPct", percent(share(int(eng.sum()), int(df["mlflow"].sum()))))

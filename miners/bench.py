@@ -254,6 +254,34 @@ def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = Fal
 
         print()
         print(rerun_bench.render(rerun_bench.overhead(work / "rerun", repeat=max(repeat, 3))), end="")
+    print(census_report(), end="")
     print(f"\npython {sys.version.split()[0]}, libcst {cst.__version__ if hasattr(cst, '__version__') else '?'}; "
           f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} KiB")
     return 0
+
+
+def census_report(logs: tuple[Path, ...] = (Path("data/logs"), Path("data/history/logs"))) -> str:
+    """The latest ``make mine`` and ``make history`` run logs (:mod:`miners.runlog`) of this
+    machine, side by side: repositories, how many ran and were restored, wall time,
+    repositories per minute (target >= 100 for the mine), peak memory. Snapshot fetches are
+    not part of either (the fetch tool runs outside the pipeline); their time is reported in
+    the census notes."""
+    from miners import runlog
+
+    lines = ["\ncensus runs (latest run log of each stage on this machine; fetches not included):"]
+    found = False
+    for folder, stage in ((logs[0], "mine"), (logs[1], "history")):
+        info = runlog.latest(folder, stage)
+        if info is None:
+            lines.append(f"  {stage:8s} no run log in {folder}")
+            continue
+        found = True
+        rate = info.get("repositories_per_minute")
+        rss = info.get("max_rss_mb", {})
+        lines.append(f"  {stage:8s} {info['repositories']:5d} repos, {info['done']:5d} run, {info['restored']:5d} restored, "
+                     f"{info['seconds']:8.1f} s, {rate if rate is not None else 'n/a':>7} repos/min"
+                     f"{'  (target >= 100)' if stage == 'mine' else ''}; peak RSS {rss.get('self', 0):.0f} MiB, "
+                     f"largest child {rss.get('largest_child', 0):.0f} MiB ({info.get('finished_at', '')})")
+    if not found:
+        lines.append("  (run `make mine` and `make history` first)")
+    return "\n".join(lines) + "\n"

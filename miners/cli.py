@@ -318,11 +318,19 @@ def main(argv: list[str] | None = None) -> int:
 
             if not args.corpus.exists():
                 raise UsageError(f"{args.corpus} not found: run `make mine` first")
+            import time
+
+            from miners import runlog
+
             protocol = load(args.protocol)
-            history(args.corpus, args.url_template or protocol.clone.url_template, args.work, args.out, args.jobs,
-                    Limits(protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes),
-                    protocol.scan.timeout_per_file, progress=not args.no_progress,
-                    only=[n.strip() for n in args.repos.split(",") if n.strip()])
+            started, wall = time.monotonic(), time.time()
+            counts = history(args.corpus, args.url_template or protocol.clone.url_template, args.work, args.out,
+                             args.jobs, Limits(protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes),
+                             protocol.scan.timeout_per_file, progress=not args.no_progress,
+                             only=[n.strip() for n in args.repos.split(",") if n.strip()])
+            # walked or restored in this run: the records it wrote
+            written = sum(1 for p in (args.work / "records").glob("*.json") if p.stat().st_mtime >= wall)
+            runlog.write(args.work / "logs", "history", sum(counts.values()), written, 0, time.monotonic() - started)
             return 0
         if args.command == "summary":
             from miners.summary import summarize

@@ -135,7 +135,7 @@ def _restore(task: Task, records: Path, committed: CommittedRecords) -> bool:
 
 
 def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, progress: bool,
-               committed: CommittedRecords | None = None) -> None:
+               committed: CommittedRecords | None = None) -> tuple[int, int]:
     """Run the tasks not yet recorded; record each result as soon as it arrives (and, with
     ``committed``, its compressed copy there: tasks with a current committed record are not
     run but restored from it)."""
@@ -144,6 +144,7 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
     records = _records_dir(work)
     records.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tasks if not _finished(records / f"{repo_id(t.full_name)}.json")]
+    restored: list[Task] = []
     if committed is not None:
         restored = [t for t in todo if _restore(t, records, committed)]
         if restored:
@@ -176,6 +177,7 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             save(record)
     finally:
         bar.close()
+    return len(todo), len(restored)
 
 
 def _commit_copy(records: Path, name: str, committed: CommittedRecords) -> None:
@@ -305,7 +307,13 @@ def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, job
     from miners.scan.cache import ResultCache
 
     ResultCache(work / "cache").close()  # created once here, before the tasks open it together
-    _run_tasks(tasks, work, jobs, scheduler, progress, committed)
+    import time
+
+    from miners import runlog
+
+    started = time.monotonic()
+    done, restored = _run_tasks(tasks, work, jobs, scheduler, progress, committed)
+    runlog.write(work / "logs", "mine", len(tasks), done, restored, time.monotonic() - started)
     records = {t.full_name: json.loads((_records_dir(work) / f"{repo_id(t.full_name)}.json").read_text())
                for t in tasks}
     if snapshots:

@@ -22,3 +22,20 @@ def test_bench_prints_every_row_and_identical_outputs(tmp_path, capsys):
     assert "(recall 1.0000)" in out and "missed by the textual prefilter: 0" in out
     for row in ("rerun harness cost", "bare", "harness", "overhead", "sandbox", "read_store", "env cold", "env warm"):
         assert row in out
+
+
+def test_census_report_reads_the_latest_run_log_of_each_stage(tmp_path) -> None:
+    import json
+
+    from miners import runlog
+    from miners.bench import census_report
+
+    mine_logs, hist_logs = tmp_path / "logs", tmp_path / "history" / "logs"
+    old = runlog.write(mine_logs, "mine", 10, 10, 0, 60.0)
+    old.rename(mine_logs / "mine-20000101T000000Z.json")  # an older run
+    runlog.write(mine_logs, "mine", 1065, 500, 565, 150.0)
+    info = json.loads(sorted(mine_logs.glob("mine-*.json"))[-1].read_text())
+    assert info["repositories_per_minute"] == 200.0 and info["max_rss_mb"]["self"] > 0
+    text = census_report((mine_logs, hist_logs))
+    assert " 1065 repos,   500 run,   565 restored" in text and "200.0 repos/min" in text
+    assert "history  no run log" in text

@@ -17,15 +17,20 @@ def _data() -> dict[str, pd.DataFrame]:
     hist = pd.DataFrame([
         {"repo": "a__x", "status": "ok", "first_commit_date": "2023-01-01T00:00:00+00:00",
          "pinned_commit_date": "2024-06-01T00:00:00+00:00", "age_days": "517", "commits": "40", "authors": "1",
-         "days_to_first_tracking": "10", "stages_then_aliases": "true"},
+         "days_to_first_tracking": "10", "stages_then_aliases": "true", "branches": "3", "branches_using_mlflow": "2",
+         "mlflow_only_off_default": "false", "branches_with_mlruns": "1", "branches_with_models": "0"},
         {"repo": "b__y", "status": "ok", "first_commit_date": "2024-01-01T00:00:00+00:00",
-         "pinned_commit_date": "2024-02-01T00:00:00+00:00", "age_days": "31", "commits": "5", "authors": "2",
-         "days_to_first_tracking": "0", "stages_then_aliases": "false"},
+         "pinned_commit_date": "2024-02-01T00:00:00+00:00", "age_days": "31", "commits": "25", "authors": "2",
+         "days_to_first_tracking": "0", "stages_then_aliases": "false", "branches": "1", "branches_using_mlflow": "1",
+         "mlflow_only_off_default": "false", "branches_with_mlruns": "0", "branches_with_models": "0"},
         {"repo": "c__z", "status": "error", "first_commit_date": "", "pinned_commit_date": "", "age_days": "",
-         "commits": "", "authors": "", "days_to_first_tracking": "", "stages_then_aliases": "false"},
+         "commits": "", "authors": "", "days_to_first_tracking": "", "stages_then_aliases": "false", "branches": "",
+         "branches_using_mlflow": "", "mlflow_only_off_default": "", "branches_with_mlruns": "",
+         "branches_with_models": ""},
         {"repo": "d__w", "status": "ok", "first_commit_date": "2022-01-01T00:00:00+00:00",
          "pinned_commit_date": "2022-02-01T00:00:00+00:00", "age_days": "31", "commits": "3", "authors": "1",
-         "days_to_first_tracking": "", "stages_then_aliases": "false"},  # not analysed
+         "days_to_first_tracking": "", "stages_then_aliases": "false", "branches": "2", "branches_using_mlflow": "1",
+         "mlflow_only_off_default": "true", "branches_with_mlruns": "0", "branches_with_models": "1"},  # not analysed
     ])
     ev = pd.DataFrame([
         # a: tracking added later, stages before the deprecation then aliases after it
@@ -61,7 +66,8 @@ def _data() -> dict[str, pd.DataFrame]:
 def test_rq6_families_stages_and_adoption_on_known_histories() -> None:
     m = Macros("rq6")
     out = rq6.tables(_data(), m)
-    fam = out["rq6_families"].set_index("family")
+    families = out["rq6_families"]
+    fam = families[families["population"] == "all"].set_index("family")
     assert fam.loc["tracking", ["walked", "ever", "added_later", "removed"]].tolist() == [2, 2, 1, 0]
     assert fam.loc["seed", ["ever", "added_later", "removed"]].tolist() == [1, 0, 1]
     assert fam.loc["registry_stages", ["ever", "added_later", "removed"]].tolist() == [2, 2, 1]
@@ -79,6 +85,17 @@ def test_rq6_families_stages_and_adoption_on_known_histories() -> None:
     assert m.values["RQSixWalked"] == "2" and m.values["RQSixSingleAuthorPct"] == "50.0\\%"
     assert m.values["RQSixStagesAfterPct"] == "50.0\\%"
     assert (m.values["RQSixAgreeCount"], m.values["RQSixAgreeTotal"]) == ("13", "14")
+    # engineered: b only (2 authors, 25 commits, 31 days); a has one author
+    eng = families[families["population"] == "engineered"].set_index("family")
+    assert eng.loc["tracking", ["walked", "ever", "added_later"]].tolist() == [1, 1, 0]
+    assert m.values["RQSixEngWalked"] == "1"
+    # branches, over every walked repository (d is not analysed but is walked)
+    assert m.values["RQSixBranchRepos"] == "3"
+    assert (m.values["RQSixMultiBranchCount"], m.values["RQSixOffDefaultCount"]) == ("2", "1")
+    assert (m.values["RQSixBranchesMlflowCount"], m.values["RQSixBranchesMlrunsCount"],
+            m.values["RQSixBranchesModelsCount"]) == ("1", "1", "1")
+    tex = rq6.latex(out)["rq6_table"]
+    assert "Eng." in tex and tex.count("\\\\") >= len(rq6.FAMILIES)
 
 
 def test_rq6_without_histories_writes_every_table_empty() -> None:
@@ -126,3 +143,23 @@ def test_headline_shares_per_stratum_of_the_frames_biases() -> None:
     assert ci.loc[("owner_initial", "a"), "n"] == 0
     assert m.values["BiasMaxSpreadPts"] == "n/a"  # no stratum reaches MIN_STRATUM repositories
     assert [sensitivity.owner_initial(n) for n in ("0x/a", "Acme/b", "zed/c")] == ["digit", "a", "other"]
+
+
+def test_headline_shares_over_all_and_engineered_projects() -> None:
+    """The engineered projects are a population of their own in rq_sensitivity, set beside all
+    analysed projects in the paper's table, with the largest difference as a macro."""
+    df = _repos()
+    df["_engineered"] = df["repo"].isin(["f0__t", "p1__q", "p2__q", "p3__q"])  # CI: 1 of 4
+    df["has_history"] = True
+    df["in_family"] = df["frame_cluster"] != ""
+    df["kind"] = "project"
+    m = Macros("stats")
+    out = sensitivity.tables(df, m)
+    table = out["rq_sensitivity"].set_index(["population", "measure"])
+    assert table.loc[("all analysed", "ci"), ["k", "n"]].tolist() == [7, 10]
+    assert table.loc[("engineered projects", "ci"), ["k", "n"]].tolist() == [1, 4]
+    assert m.values["EngMaxDiffPts"] == "45.0"  # 70% of all against 25% of the engineered
+    assert (m.values["EngAnalysed"], m.values["EngAnalysedPct"]) == ("4", "40.0\\%")
+    assert (m.values["EngMinAuthors"], m.values["EngMinCommits"], m.values["EngMinAgeDays"]) == ("2", "20", "30")
+    tex = sensitivity.latex(out)["rq_engineered"]
+    assert "Engineered ($n$=4)" in tex and "All ($n$=10)" in tex
