@@ -108,7 +108,7 @@ def repo_table(data: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     df = feat.merge(prac, on="repo", how="left", suffixes=("", "_practices"))
     corpus = data["corpus"]
     keep = [c for c in ("full_name", "commit_date", "cluster", "cluster_size", "frame_kind_guess",
-                        "frame_cluster", "frame_evidence_strength") if c in corpus.columns]
+                        "frame_cluster", "frame_evidence_strength", "frame_evidence") if c in corpus.columns]
     df = df.merge(corpus[keep].drop_duplicates("full_name"), on="full_name", how="left")
     hist = data.get("repo_history")
     if hist is not None and len(hist):

@@ -25,7 +25,10 @@ The frame's biases (table ``rq_bias``): each headline share per stratum of the f
 biases: the owner's initial (``digit``, ``a``, ``other``; alphabetically capped listings
 over-represent the first two) and the frame's ``evidence_strength`` (strong, medium, weak);
 macro ``BiasMaxSpreadPts``, the largest difference between two strata of one dimension with
-at least :data:`MIN_STRATUM` repositories each, in percentage points.
+at least :data:`MIN_STRATUM` repositories each, in percentage points. Where the owner's initial
+moves a share, it is post-stratified (:func:`reweighted`): the digit, ``a`` and other strata
+weighted by their distribution among the repositories the frame found by search, which the
+listings' alphabetical caps did not shape.
 """
 
 from __future__ import annotations
@@ -73,8 +76,12 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                "cluster_ci_low": "cluster-bootstrap 95% interval of share, lower bound",
                                "cluster_ci_high": "cluster-bootstrap 95% interval of share, upper bound"}},
     "rq_bias": {"description": "Headline prevalences per stratum of the frame's known biases: the "
-                "owner's initial (digit, a, other) and the frame's evidence strength.",
-                "fields": {"dimension": "owner_initial or evidence", "stratum": "the stratum",
+                "owner's initial (digit, a, other) and the frame's evidence strength; and each "
+                "share post-stratified by owner initial to the initials of the repositories the "
+                "frame found by search rather than by alphabetical listings (dimension "
+                "reweighted).",
+                "fields": {"dimension": "owner_initial, evidence, or reweighted (share post-stratified "
+                           "by owner initial; k and the interval empty)", "stratum": "the stratum",
                            "rq": "research question", "measure": "boolean column of the repository table",
                            "k": "repositories with the feature", "n": "analysed repositories in the stratum",
                            "share": "k / n", "ci_low": "Wilson 95% CI, lower bound",
@@ -152,7 +159,40 @@ def bias(df: pd.DataFrame, macros: Macros) -> pd.DataFrame:
             if len(shares) >= 2:
                 spread.append(max(shares) - min(shares))
     macros.raw("BiasMaxSpreadPts", number(100 * max(spread), 1) if spread else "n/a")
+    rows.extend(reweighted(pop, macros))
     return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq_bias"]["fields"]))
+
+
+def reweighted(pop: pd.DataFrame, macros: Macros) -> list[dict[str, Any]]:
+    """Each headline share post-stratified by owner initial: the strata's shares weighted by
+    the distribution of owner initials among the analysed repositories that entered the frame
+    through a search rather than an alphabetical path listing (``frame_evidence`` not starting
+    with ``path:``), the part of the frame the listings' caps did not shape. Rows of dimension
+    ``reweighted`` (``k`` empty); macros ``BiasWeightMaxShiftPts`` (the largest shift from the
+    unweighted share, in points) and ``BiasWeightTarget{Digit,A,Other}Pct`` (the weights)."""
+    evidence = pop["frame_evidence"] if "frame_evidence" in pop.columns else pd.Series("", index=pop.index)
+    searched = pop[(evidence.fillna("") != "") & ~evidence.fillna("").str.startswith("path")]
+    strata = ("digit", "a", "other")
+    counts = searched["owner_initial"].value_counts()
+    total = int(counts.sum())
+    target = {s: (int(counts.get(s, 0)) / total if total else math.nan) for s in strata}
+    for s in strata:
+        macros.raw("BiasWeightTarget" + macro_name(s) + "Pct", percent(target[s]))
+    rows, shifts = [], []
+    for rq, col in HEADLINE:
+        parts = {s: pop[pop["owner_initial"] == s] for s in strata}
+        if total == 0 or any(len(parts[s]) == 0 for s in strata):
+            value = math.nan
+        else:
+            value = sum(target[s] * float(as_bool(parts[s][col]).mean()) for s in strata)
+        plain = float(as_bool(pop[col]).mean()) if len(pop) else math.nan
+        if not math.isnan(value) and not math.isnan(plain):
+            shifts.append(abs(value - plain))
+        rows.append({"dimension": "reweighted", "stratum": "owner_initial", "rq": f"RQ{rq}", "measure": col,
+                     "k": None, "n": len(pop), "share": value, "ci_low": math.nan, "ci_high": math.nan})
+    macros.raw("BiasWeightMaxShiftPts", number(100 * max(shifts), 1) if shifts else "n/a")
+    macros.count("BiasWeightSearched", total)
+    return rows
 
 
 def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
@@ -213,11 +253,13 @@ def latex(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     brows = []
     for _rq, col in HEADLINE:
         part = b[b["measure"] == col].set_index(["dimension", "stratum"])
+        w = ("reweighted", "owner_initial")
         brows.append([LABELS.get(col, col), *(percent(part.loc[k, "share"]) if k in part.index else "n/a"
-                                              for k in strata)])
+                                              for k in strata),
+                      percent(part.loc[w, "share"]) if w in part.index else "n/a"])
     n = b[b["measure"] == HEADLINE[0][1]].set_index(["dimension", "stratum"])["n"]
-    head = ["Measure", *(f"{s} ($n$={int(n.get((d, s), 0))})" for d, s in strata)]
-    bias_tex = booktabs(head, "lrrrrrr", brows, stage="stats")
+    head = ["Measure", *(f"{s} ($n$={int(n.get((d, s), 0))})" for d, s in strata), "Reweighted"]
+    bias_tex = booktabs(head, "lrrrrrrr", brows, stage="stats")
     s = tables["rq_sensitivity"]
     erows = []
     for _rq, col in HEADLINE:

@@ -205,3 +205,22 @@ def test_code_of_the_first_commit_counts_from_the_first_commit(tmp_path: Path) -
     ev = {e["family"]: e for e in read_csv(tmp_path / "o" / "history_events.csv")}
     assert ev["tracking"]["first_commit"] == root and "seed" not in ev
 
+
+
+def test_a_walk_past_its_budget_is_a_row_with_its_reason(project, tmp_path: Path, monkeypatch) -> None:
+    """A history too long to walk within the budget is an error row with the reason, and the
+    other repositories go on; copies of MLflow's own source are not walked at all."""
+    from miners.history import tables, walk
+
+    repo, shas = project
+    monkeypatch.setattr(tables, "WALK_SECONDS", -1.0)  # every walk is already past its deadline
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text("full_name,sha,selected,clone_status,exclusion\n"
+                      f"acme/proj,{shas['move']},true,cloned,\n"
+                      f"acme/mlflowcopy,{shas['move']},false,cloned,mlflow_source\n")
+    history(corpus, f"file://{repo.parent}/{{owner}}+{{name}}", tmp_path / "w", tmp_path / "o", jobs=1,
+            progress=False)
+    rows = read_csv(tmp_path / "o" / "repo_history.csv")
+    assert [r["repo"] for r in rows] == ["acme__proj"]
+    assert rows[0]["status"] == "error" and "budget" in rows[0]["reason"], rows[0]
+    assert walk.WALK_SECONDS == 600.0

@@ -31,7 +31,14 @@ from miners.csvio import atomic_write_bytes, read_csv, write_csv
 from miners.history.branches import branch_heads
 from miners.history.branches import summary as branch_summary
 from miners.history.trees import pin_metadata
-from miners.history.walk import events, families_of, parse_versions, summary_of, walk_commits
+from miners.history.walk import (
+    WALK_SECONDS,
+    events,
+    families_of,
+    parse_versions,
+    summary_of,
+    walk_commits,
+)
 from miners.scan.files import Limits
 from miners.scan.scanner import Scanner
 from miners.schema import names
@@ -48,10 +55,12 @@ HEAD_COLUMNS = names("branch_heads")
 def walkable(corpus: Path) -> list[tuple[str, str]]:
     """``(owner/name, pinned sha)`` of every cloned repository of ``corpus.csv`` (selected or not:
     a near-duplicate's history is its own, and the metadata of every repository feeds the
-    engineered-project filter), sorted."""
+    engineered-project filter), sorted; copies of MLflow's own source (exclusion
+    ``mlflow_source``) are not projects using MLflow and are not walked."""
     rows = read_csv(corpus)
     return sorted((r["full_name"], r["sha"]) for r in rows
-                  if r.get("clone_status") == "cloned" and r.get("sha"))
+                  if r.get("clone_status") == "cloned" and r.get("sha")
+                  and not (r.get("exclusion") or "").startswith("mlflow_source"))
 
 
 def clone_full(url: str, dest: Path, sha: str, timeout: float = 1800.0) -> str:
@@ -97,9 +106,10 @@ def walk_one(full_name: str, sha: str, url: str, work: Path, scanner: Scanner, l
         row.update(status="no_clone", reason=error)
         return {"row": row, "events": []}
     clone = work / "clones" / rid
+    deadline = time.monotonic() + WALK_SECONDS
     try:
-        walked = walk_commits(clone, sha, limits)
-        found = parse_versions(walked, scanner)
+        walked = walk_commits(clone, sha, limits, deadline)
+        found = parse_versions(walked, scanner, deadline)
         rows, _have = events(walked, found)
         pin = pin_metadata(clone, sha, limits, scanner)
         heads, total = branch_heads(clone, limits, scanner, families_of)

@@ -115,9 +115,27 @@ def _utc(d: datetime) -> datetime:
     return d.astimezone(UTC) if d.tzinfo else d.replace(tzinfo=UTC)
 
 
-def walk_commits(clone: Path, sha: str, limits: Limits) -> Walked:
+class WalkTooLong(Exception):
+    """The walk of one repository passed its deadline (:data:`WALK_SECONDS`)."""
+
+
+#: Wall-clock budget of one repository's walk and parse, in seconds: a history past it (a copy
+#: of a large project's whole history) is a row with status ``error`` and the reason, not a
+#: census held for hours.
+WALK_SECONDS = 600.0
+
+
+def _check(deadline: float | None) -> None:
+    import time
+
+    if deadline is not None and time.monotonic() > deadline:
+        raise WalkTooLong(f"the walk passed its budget of {WALK_SECONDS:g} s (a very long history)")
+
+
+def walk_commits(clone: Path, sha: str, limits: Limits, deadline: float | None = None) -> Walked:
     """Walk ``clone`` (a git repository with a work tree or ``--no-checkout`` clone) up to
-    ``sha`` with PyDriller: the metadata and every code file change, contents keyed by hash."""
+    ``sha`` with PyDriller: the metadata and every code file change, contents keyed by hash.
+    Raises :class:`WalkTooLong` past ``deadline`` (a ``time.monotonic()`` value)."""
     from pydriller import Repository
 
     out = Walked()
@@ -127,6 +145,7 @@ def walk_commits(clone: Path, sha: str, limits: Limits) -> Walked:
     unreadable = 0
     repo = Repository(str(clone), to_commit=sha, use_mailmap=True)
     for commit in repo.traverse_commits():
+        _check(deadline)
         when = _utc(commit.author_date)
         dates.append(when)
         emails.add((commit.author.email or commit.author.name or "").strip().lower())
@@ -249,9 +268,10 @@ def events(walked: Walked, found: dict[str, frozenset[str]]) -> tuple[list[dict[
     return rows, have
 
 
-def parse_versions(walked: Walked, scanner: Any) -> dict[str, frozenset[str]]:
+def parse_versions(walked: Walked, scanner: Any, deadline: float | None = None) -> dict[str, frozenset[str]]:
     """Families of every distinct file version, parsed once through the scanner's cache and
-    parser pool (:class:`miners.scan.scanner.Scanner`)."""
+    parser pool (:class:`miners.scan.scanner.Scanner`), in chunks of 256 versions; raises
+    :class:`WalkTooLong` past ``deadline``."""
     from miners.scan.cache import ResultCache
 
     found: dict[str, frozenset[str]] = {}
@@ -262,9 +282,11 @@ def parse_versions(walked: Walked, scanner: Any) -> dict[str, frozenset[str]]:
             found[key] = families_of(cached)
         else:
             todo.append((key, kind, data))
-    for key, result in scanner.pool.run(todo):
-        scanner.cache.put(ResultCache.key(key, walked.blobs[key][0]), result)
-        found[key] = families_of(result)
+    for start in range(0, len(todo), 256):
+        _check(deadline)
+        for key, result in scanner.pool.run(todo[start:start + 256]):
+            scanner.cache.put(ResultCache.key(key, walked.blobs[key][0]), result)
+            found[key] = families_of(result)
     return found
 
 
