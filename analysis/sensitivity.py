@@ -220,6 +220,11 @@ def tables(df: pd.DataFrame, macros: Macros) -> dict[str, pd.DataFrame]:
         index="measure", columns="population", values="share")
     diff = (both["engineered projects"] - both["all analysed"]).abs().dropna() if len(both.columns) == 2 else []
     macros.raw("EngMaxDiffPts", number(100 * max(diff), 1) if len(diff) else "n/a")
+    top = str(diff.idxmax()) if len(diff) else ""
+    label = LABELS.get(top, top)
+    macros.raw("EngMaxDiffMeasure", label[:1].lower() + label[1:] if top else "n/a")
+    macros.raw("EngMaxDiffAllPct", percent(both.at[top, "all analysed"]) if top else "n/a")
+    macros.raw("EngMaxDiffEngPct", percent(both.at[top, "engineered projects"]) if top else "n/a")
     from analysis.repo_table import engineered_thresholds
 
     for key, value in engineered_thresholds().items():

@@ -159,6 +159,8 @@ def test_headline_shares_over_all_and_engineered_projects() -> None:
     assert table.loc[("all analysed", "ci"), ["k", "n"]].tolist() == [7, 10]
     assert table.loc[("engineered projects", "ci"), ["k", "n"]].tolist() == [1, 4]
     assert m.values["EngMaxDiffPts"] == "45.0"  # 70% of all against 25% of the engineered
+    assert (m.values["EngMaxDiffMeasure"], m.values["EngMaxDiffAllPct"], m.values["EngMaxDiffEngPct"]) == (
+        "has CI", "70.0\\%", "25.0\\%")
     assert (m.values["EngAnalysed"], m.values["EngAnalysedPct"]) == ("4", "40.0\\%")
     assert (m.values["EngMinAuthors"], m.values["EngMinCommits"], m.values["EngMinAgeDays"]) == ("2", "20", "30")
     tex = sensitivity.latex(out)["rq_engineered"]
