@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", type=Path, default=None, help="committed records to resume from and write to (default: RESULTS/records)")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("snapshots", help="the census's snapshot list: the next repositories to fetch, or merge fetch results (study/snapshots.csv)")
+    p.add_argument("action", choices=("next", "add"), help="next: print the next pending repositories in rank order; add: merge fetch results")
+    p.add_argument("--from", dest="files", nargs="+", type=Path, default=[], help="add: fetch result CSVs (full_name,status,path,head,reason)")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"))
+    p.add_argument("--snapshots", type=Path, default=Path("study/snapshots.csv"))
+    p.add_argument("--count", type=_positive, default=500, help="next: how many (default 500, one session's fetches)")
+    p.add_argument("--out", type=Path, default=None, help="next: write the list here too")
+
     p = sub.add_parser("demo-mirrors", help="serve study/sample-corpus as bare git repositories for the demo")
     p.add_argument("sample", type=Path, nargs="?", default=Path("study/sample-corpus"))
     p.add_argument("--out", type=Path, default=Path("data/demo"))
@@ -295,6 +303,26 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(str(exc)) from None
             for row in funnel:
                 print(f"{row['step']}. {row['stage']:20s} {row['repositories']:6d}  dropped {row['dropped']:6d}  {row['drop_reasons']}")
+            return 0
+        if args.command == "snapshots":
+            from miners import snapshots
+            from miners.protocol import load as load_protocol
+
+            protocol = load_protocol(args.protocol)
+            if args.action == "next":
+                frame = Path(protocol.discover.frame)
+                if not frame.exists():
+                    raise UsageError(f"the protocol's frame {frame} is missing (make frame)")
+                names = snapshots.pending(frame, args.snapshots, protocol.sample.seed)[:args.count]
+                print(snapshots.write_list(names, args.out), end="")
+                return 0
+            if not args.files:
+                raise UsageError("snapshots add needs the fetch result CSVs to merge: --from FILE...")
+            try:
+                counts = snapshots.merge(args.snapshots, args.files)
+            except snapshots.SnapshotError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"{args.snapshots}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
             return 0
         if args.command == "demo-mirrors":
             from miners.corpus.demo import build
