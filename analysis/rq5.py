@@ -88,6 +88,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "rerun_funnel": ("condition", "stage", "repositories"),
     "rerun_environments": ("repo", "env_source", "env_status", "seconds"),
     "rerun_sample": (),
+    "repo_history": ("repo", "status", "authors", "commits", "age_days"),
 }
 
 TABLE_DOCS: dict[str, dict[str, Any]] = {
@@ -182,6 +183,7 @@ def tables(data: Mapping[str, pd.DataFrame], macros: Macros) -> dict[str, pd.Dat
     _sample_macros(data["rerun_sample"], runs, macros)
     _funnel_macros(data["rerun_funnel"], macros)
     spreads = spread_table(data["variance"], macros)
+    _engineered_macros(repos, data["repo_history"], macros)
     return {"rq5_verdicts": verdicts(repos, macros),
             "rq5_status": statuses(runs, macros),
             "rq5_tests": tests(repos, macros),
@@ -192,6 +194,21 @@ def tables(data: Mapping[str, pd.DataFrame], macros: Macros) -> dict[str, pd.Dat
 
 def latex(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     return {"rq5_table": verdicts_tex(tables["rq5_verdicts"])}
+
+
+def _engineered_macros(repos: pd.DataFrame, history: pd.DataFrame, m: Macros) -> None:
+    """RQ5 over the engineered projects (``study/protocol.toml`` ``[engineered]``): of the
+    repositories judged as written, how many are engineered (``RQFiveEngJudged``) and how many of
+    those are stable as written (``RQFiveEngStable``: identical or within tolerance)."""
+    from analysis.rq6 import engineered
+
+    ok = history[history["status"] == "ok"] if not history.empty else history
+    eng = set(ok.loc[engineered(ok), "repo"]) if len(ok) else set()
+    aw = repos[(repos["condition"] == "as_written") & (repos["verdict"] != "not_judged")] if not repos.empty \
+        else repos
+    judged = aw[aw["repo"].isin(eng)] if len(aw) else aw
+    m.count("RQFiveEngJudged", len(judged))
+    m.count("RQFiveEngStable", int(judged["verdict"].isin(["identical", "within_tolerance"]).sum()) if len(judged) else 0)
 
 
 def _sample_macros(sample: pd.DataFrame, runs: pd.DataFrame, m: Macros) -> None:

@@ -42,7 +42,7 @@ STAGES: tuple[Stage, ...] = (
           options=("results", "tables", "generated")),
     Stage("rq5", "analysis.rq5", "RQ5: the statistics of the reruns",
           reads=("reruns.csv", "rerun_repos.csv", "variance.csv", "rerun_funnel.csv",
-                 "rerun_environments.csv", "rerun_sample.csv"),
+                 "rerun_environments.csv", "rerun_sample.csv", "repo_history.csv"),
           writes=("tables/rq5_*.csv", "paper/generated/rq5.tex",
                   "paper/generated/rq5_table.tex"),
           table_modules=("analysis.rq5",), options=("results", "tables", "generated")),

@@ -165,3 +165,16 @@ def test_headline_shares_over_all_and_engineered_projects() -> None:
     assert (m.values["EngMinAuthors"], m.values["EngMinCommits"], m.values["EngMinAgeDays"]) == ("2", "20", "30")
     tex = sensitivity.latex(out)["rq_engineered"]
     assert "Engineered ($n$=4)" in tex and "All ($n$=10)" in tex
+
+
+def test_rq5_counts_the_engineered_projects_among_the_judged() -> None:
+    from analysis import rq5
+
+    repos = pd.DataFrame({"repo": ["a__x", "b__y", "e__v", "b__y"],
+                          "condition": ["as_written", "as_written", "as_written", "seeds_forced"],
+                          "verdict": ["identical", "varying", "not_judged", "identical"]})
+    history = _data()["repo_history"]
+    history.loc[history["repo"] == "a__x", "authors"] = "3"  # a and b are engineered; c failed
+    m = Macros("rq5")
+    rq5._engineered_macros(repos, history, m)
+    assert (m.values["RQFiveEngJudged"], m.values["RQFiveEngStable"]) == ("2", "1")
