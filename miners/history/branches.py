@@ -21,12 +21,12 @@ branches is outside the static measures, a threat this table quantifies.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from miners.history.trees import code_files, git, read_blobs, tree
+from miners.history.versions import keyed, results
 from miners.practices.repo_practices import MODEL_EXTENSIONS
 from miners.scan.files import Limits
 
@@ -58,41 +58,27 @@ def branch_heads(clone: Path, limits: Limits, scanner: Any, families_of: Any) ->
     """One row per scanned branch head (see the module's definitions), and the number of heads
     the remote has. ``families_of`` maps a :class:`~miners.scan.records.FileResult` to its
     families (:func:`miners.history.walk.families_of`)."""
-    from miners.scan.cache import ResultCache
-
     heads, default = list_heads(clone)
-    memo: dict[str, frozenset[str]] = {}  # blob id -> families
+    memo: dict[str, frozenset[str]] = {}  # blob id -> families, across the heads
     rows = []
     for name, commit, date in heads[:MAX_HEADS]:
         files = tree(clone, commit)
         code = code_files(files)
-        unseen = sorted({b for b, _ in code if b not in memo})
-        contents = read_blobs(clone, unseen)
-        todo: list[tuple[str, str, bytes]] = []
-        keys: dict[str, tuple[str, str]] = {}
+        contents = read_blobs(clone, sorted({b for b, _ in code if b not in memo}))
+        keys: dict[str, str] = {}
+        versions: dict[str, tuple[str, bytes]] = {}
         for blob, path in code:
             if blob in memo or blob in keys:
                 continue
-            data = contents.get(blob)
-            kind = "ipynb" if path.lower().endswith(".ipynb") else "py"
-            cap = limits.max_ipynb_bytes if kind == "ipynb" else limits.max_py_bytes
-            if data is None or len(data) > cap:
+            version = keyed(path, contents.get(blob), limits)
+            if version is None:
                 memo[blob] = frozenset()
                 continue
-            key = hashlib.sha256(data).hexdigest()
-            keys[blob] = (key, kind)
-            cached = scanner.cache.get(ResultCache.key(key, kind))
-            if cached is not None:
-                memo[blob] = families_of(cached)
-            else:
-                todo.append((key, kind, data))
-        by_key = {k: b for b, (k, _kind) in keys.items()}
-        for key, result in scanner.pool.run(todo):
-            blob = by_key[key]
-            scanner.cache.put(ResultCache.key(key, keys[blob][1]), result)
-            memo[blob] = families_of(result)
-        for blob in keys:
-            memo.setdefault(blob, frozenset())
+            keys[blob] = version[0]
+            versions[version[0]] = (version[1], contents[blob] or b"")
+        parsed = results(scanner, versions)
+        for blob, key in keys.items():
+            memo[blob] = families_of(parsed.get(key))
         found = frozenset().union(*(memo[b] for b, _ in code)) if code else frozenset()
         rows.append({
             "branch": name, "default": name == default, "commit": commit, "date": _utc(date),

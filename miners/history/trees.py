@@ -9,12 +9,12 @@ size caps or whose content the clone lacks counts 0).
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from miners.corpus.clone import git_env
+from miners.history.versions import keyed, results
 from miners.scan.files import Limits, _excluded_by_folder
 
 
@@ -70,27 +70,16 @@ def pin_metadata(clone: Path, sha: str, limits: Limits, scanner: Any) -> dict[st
     """``files_at_pin``, ``code_files_at_pin`` and ``code_lines_at_pin`` of the pinned commit,
     lines through the scanner's cache (every version at the pin was parsed by the walk; one
     that was not is parsed now)."""
-    from miners.scan.cache import ResultCache
-
     files = tree(clone, sha)
     code = code_files(files)
     contents = read_blobs(clone, sorted({b for b, _ in code}))
-    lines = 0
-    todo: list[tuple[str, str, bytes]] = []
+    keys: dict[str, str] = {}
+    versions: dict[str, tuple[str, bytes]] = {}
     for blob, path in code:
-        data = contents.get(blob)
-        kind = "ipynb" if path.lower().endswith(".ipynb") else "py"
-        cap = limits.max_ipynb_bytes if kind == "ipynb" else limits.max_py_bytes
-        if data is None or len(data) > cap:
-            continue
-        key = hashlib.sha256(data).hexdigest()
-        cached = scanner.cache.get(ResultCache.key(key, kind))
-        if cached is not None:
-            lines += cached.lines
-        else:
-            todo.append((key, kind, data))
-    kinds = {k: kind for k, kind, _ in todo}
-    for key, result in scanner.pool.run(todo):
-        scanner.cache.put(ResultCache.key(key, kinds[key]), result)
-        lines += result.lines if result is not None else 0
+        version = keyed(path, contents.get(blob), limits)
+        if version is not None:
+            keys[path] = version[0]
+            versions[version[0]] = (version[1], contents[blob] or b"")
+    parsed = results(scanner, versions)
+    lines = sum(parsed[key].lines for key in keys.values() if parsed.get(key) is not None)
     return {"files_at_pin": len(files), "code_files_at_pin": len(code), "code_lines_at_pin": lines}

@@ -32,13 +32,13 @@ merged or rebased).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from miners.history.versions import keyed, results
 from miners.scan.detail import parse_detail
 from miners.scan.features import uses_alias, uses_stage
 from miners.scan.files import Limits, _excluded_by_folder
@@ -166,11 +166,10 @@ def walk_commits(clone: Path, sha: str, limits: Limits, deadline: float | None =
                 out.changes.append(Change(index, new_path, old_path, None, same_content=True))
                 continue
             if new_path is not None:
-                kind = "ipynb" if new_path.lower().endswith(".ipynb") else "py"
-                cap = limits.max_ipynb_bytes if kind == "ipynb" else limits.max_py_bytes
-                if data is not None and len(data) <= cap:
-                    key = hashlib.sha256(data).hexdigest()
-                    out.blobs.setdefault(key, (kind, data))
+                version = keyed(new_path, data, limits)
+                if version is not None:
+                    key = version[0]
+                    out.blobs.setdefault(key, (version[1], data))
             out.changes.append(Change(index, new_path, old_path, key))
     first = min(dates) if dates else None
     pinned = pinned_date or (max(dates) if dates else None)
@@ -270,24 +269,10 @@ def events(walked: Walked, found: dict[str, frozenset[str]]) -> tuple[list[dict[
 
 def parse_versions(walked: Walked, scanner: Any, deadline: float | None = None) -> dict[str, frozenset[str]]:
     """Families of every distinct file version, parsed once through the scanner's cache and
-    parser pool (:class:`miners.scan.scanner.Scanner`), in chunks of 256 versions; raises
-    :class:`WalkTooLong` past ``deadline``."""
-    from miners.scan.cache import ResultCache
-
-    found: dict[str, frozenset[str]] = {}
-    todo: list[tuple[str, str, bytes]] = []
-    for key, (kind, data) in walked.blobs.items():
-        cached = scanner.cache.get(ResultCache.key(key, kind))
-        if cached is not None:
-            found[key] = families_of(cached)
-        else:
-            todo.append((key, kind, data))
-    for start in range(0, len(todo), 256):
-        _check(deadline)
-        for key, result in scanner.pool.run(todo[start:start + 256]):
-            scanner.cache.put(ResultCache.key(key, walked.blobs[key][0]), result)
-            found[key] = families_of(result)
-    return found
+    parser pool (:func:`miners.history.versions.results`); raises :class:`WalkTooLong` past
+    ``deadline``."""
+    parsed = results(scanner, walked.blobs, lambda: _check(deadline))
+    return {key: families_of(result) for key, result in parsed.items()}
 
 
 def summary_of(rows: Iterable[dict[str, Any]], metadata: dict[str, Any]) -> dict[str, Any]:
