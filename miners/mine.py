@@ -156,8 +156,17 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
 
+    lost: list[str] = []
+
     def save(record: dict[str, Any]) -> None:
         name = repo_id(record["full_name"])
+        if committed is not None and record["clone"]["status"] not in ("cloned", "reused"):
+            earlier = (committed.load(name) or {}).get("record") or {}
+            if earlier.get("clone", {}).get("status") == "cloned":
+                # a stale record of a repository that cannot be cloned here: kept, not replaced
+                lost.append(f"{record['full_name']} (record by {earlier.get('miner_version', '?')})")
+                bar.update(1)
+                return
         scanned: RepoScan | None = record.pop("scan")
         log.info("%s clone=%s files=%s seconds=%s", record["full_name"], record["clone"]["status"],
                  len(scanned.files) if scanned else 0, record.get("seconds"))
@@ -177,7 +186,18 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             save(record)
     finally:
         bar.close()
+    if lost:
+        raise StaleRecordsError(
+            f"{len(lost)} repositories have a committed record made by another miner version "
+            f"(this is {MINER_VERSION}) and cannot be cloned here, e.g. {'; '.join(sorted(lost)[:3])}. "
+            f"Their records were kept and nothing was published: fetch their mirrors and mine with "
+            f"URL_TEMPLATE=..., or mine with the miner version that made the records.")
     return len(todo), len(restored)
+
+
+class StaleRecordsError(ValueError):
+    """Committed records made by another miner version whose repositories cannot be cloned: a
+    re-mine would replace the census's data with clone failures."""
 
 
 def _commit_copy(records: Path, name: str, committed: CommittedRecords) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from miners.csvio import read_csv
-from miners.mine import mine
+from miners.mine import StaleRecordsError, mine
 from miners.protocol import load
 from miners.schema.check import problems
 from tests.conftest import ROOT, SAMPLE, git
@@ -137,15 +137,21 @@ def test_committed_records_re_publish_without_clones(fixture_corpus, reference, 
          url_template="file:///nowhere/{owner}+{name}.git")
     assert _bytes(tmp_path / "results") == _bytes(results)
     assert not list((tmp_path / "work" / "clones").glob("*"))  # nothing was cloned
-    # a stale record (another miner version) is redone: here from nowhere, so its clone fails
+    # a stale record (another miner version) is redone; where its repository cannot be cloned,
+    # it is kept and nothing is published (a re-mine must not turn the census into clone failures)
     stale = tmp_path / "results" / "records" / "mine" / "org0__churn-sklearn.json.gz"
     data = json.loads(gzip.decompress(stale.read_bytes()))
     data["record"]["miner_version"] = "0.0.0+old"
     stale.write_bytes(gzip.compress(json.dumps(data).encode()))
-    mine(load(proto), tmp_path / "work2", tmp_path / "results", jobs=2, progress=False,
-         url_template="file:///nowhere/{owner}+{name}.git")
-    corpus = {r["full_name"]: r for r in read_csv(tmp_path / "results" / "corpus.csv")}
-    assert corpus["org0/churn-sklearn"]["clone_status"] == "not_found"
+    kept = stale.read_bytes()
+    with pytest.raises(StaleRecordsError, match=r"1 repositories .* org0/churn-sklearn \(record by 0.0.0\+old\)"):
+        mine(load(proto), tmp_path / "work2", tmp_path / "results", jobs=2, progress=False,
+             url_template="file:///nowhere/{owner}+{name}.git")
+    assert stale.read_bytes() == kept and _bytes(tmp_path / "results") == _bytes(results)
+    # with its mirror, it is redone under the current version, to the same tables
+    mine(load(proto), tmp_path / "work2", tmp_path / "results", jobs=2, progress=False)
+    assert _bytes(tmp_path / "results") == _bytes(results)
+    assert stale.read_bytes() != kept
 
 
 def test_a_census_in_chunks_leaves_pending_snapshots_out(fixture_corpus, tmp_path):
