@@ -352,10 +352,15 @@ def main(argv: list[str] | None = None) -> int:
 
             protocol = load(args.protocol)
             started, wall = time.monotonic(), time.time()
-            counts = history(args.corpus, args.url_template or protocol.clone.url_template, args.work, args.out,
-                             args.jobs, Limits(protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes),
-                             protocol.scan.timeout_per_file, progress=not args.no_progress,
-                             only=[n.strip() for n in args.repos.split(",") if n.strip()])
+            from miners.committed import StaleRecordsError
+
+            try:
+                counts = history(args.corpus, args.url_template or protocol.clone.url_template, args.work,
+                                 args.out, args.jobs, Limits(protocol.scan.max_py_bytes, protocol.scan.max_ipynb_bytes),
+                                 protocol.scan.timeout_per_file, progress=not args.no_progress,
+                                 only=[n.strip() for n in args.repos.split(",") if n.strip()])
+            except StaleRecordsError as exc:
+                raise UsageError(str(exc)) from None
             # walked or restored in this run: the records it wrote
             written = sum(1 for p in (args.work / "records").glob("*.json") if p.stat().st_mtime >= wall)
             runlog.write(args.work / "logs", "history", sum(counts.values()), written, 0, time.monotonic() - started)

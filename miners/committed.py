@@ -70,3 +70,9 @@ class CommittedRecords:
     def ids(self) -> list[str]:
         """The repository ids that have a committed record, sorted."""
         return sorted(p.name[: -len(".json.gz")] for p in self.dir.glob("*.json.gz"))
+
+
+class StaleRecordsError(ValueError):
+    """Committed records made by other code whose repositories cannot be cloned on this machine:
+    redoing them would replace the census's data with clone failures, so the run keeps them,
+    publishes nothing and names them."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINER_VERSION
-from miners.committed import CommittedRecords
+from miners.committed import CommittedRecords, StaleRecordsError
 from miners.corpus.clone import CloneResult, clone_repo
 from miners.corpus.clone_stage import STATUS_COLUMNS, status_row, url_for
 from miners.corpus.discover import CORPUS_COLUMNS, normalise
@@ -194,10 +194,6 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             f"URL_TEMPLATE=..., or mine with the miner version that made the records.")
     return len(todo), len(restored)
 
-
-class StaleRecordsError(ValueError):
-    """Committed records made by another miner version whose repositories cannot be cloned: a
-    re-mine would replace the census's data with clone failures."""
 
 
 def _commit_copy(records: Path, name: str, committed: CommittedRecords) -> None:

@@ -116,6 +116,20 @@ def test_history_events_metadata_and_resumption(project, tmp_path: Path) -> None
     assert {n: (out / n).read_bytes() for n in before} == before
     assert {p.name: p.read_bytes() for p in (out / "records" / "history").iterdir()} == committed
     assert not (tmp_path / "fresh" / "clones").exists()  # nothing was cloned
+    # a record made by other code whose repository cannot be cloned here is kept, nothing published
+    import gzip
+    import json
+
+    from miners.committed import StaleRecordsError
+
+    stale = out / "records" / "history" / "acme__proj.json.gz"
+    data = json.loads(gzip.decompress(stale.read_bytes()))
+    data["row"]["history_version"] = "0.0.0+old"
+    stale.write_bytes(gzip.compress(json.dumps(data).encode()))
+    kept = stale.read_bytes()
+    with pytest.raises(StaleRecordsError, match=r"acme/proj \(record by 0.0.0\+old\)"):
+        history(corpus, "file:///nowhere/{owner}+{name}", tmp_path / "fresh2", out, jobs=1, progress=False)
+    assert stale.read_bytes() == kept and {n: (out / n).read_bytes() for n in before} == before
 
 
 def test_branch_heads_find_mlflow_living_off_the_default_branch(tmp_path: Path) -> None:

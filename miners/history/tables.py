@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from miners import MINED_BY, __version__, source_digest
-from miners.committed import CommittedRecords
+from miners.committed import CommittedRecords, StaleRecordsError
 from miners.corpus.clone import git_env
 from miners.csvio import atomic_write_bytes, read_csv, write_csv
 from miners.history.branches import branch_heads
@@ -162,12 +162,25 @@ def history(corpus: Path, url_template: str, work: Path, out: Path, jobs: int = 
     todo = [(n, s) for n, s in repos if (not wanted or n in wanted)
             and _current(records / f"{repo_id(n)}.json", s) is None]
     started = time.monotonic()
+    lost: list[str] = []
     with Scanner(jobs, work / "cache", limits, timeout_per_file) as scanner:
         for name, sha in tqdm(todo, unit="repo", desc="history", disable=not progress or None,
                               file=sys.stderr, mininterval=0.5):
             record = walk_one(name, sha, url_for(url_template, name), work, scanner, limits)
+            earlier = (store.load(repo_id(name)) or {}).get("row", {})
+            if record["row"]["status"] == "no_clone" and earlier.get("status") == "ok" \
+                    and earlier.get("commit") == sha:
+                # a stale record of a repository that cannot be cloned here: kept, not replaced
+                lost.append(f"{name} (record by {earlier.get('history_version', '?')})")
+                continue
             atomic_write_bytes(records / f"{repo_id(name)}.json",
                                json.dumps(record, sort_keys=True, default=str).encode())
+    if lost:
+        raise StaleRecordsError(
+            f"{len(lost)} repositories have a committed history record made by other code (this is "
+            f"{HISTORY_VERSION}) and cannot be cloned here, e.g. {'; '.join(sorted(lost)[:3])}. Their "
+            "records were kept and nothing was published: fetch their mirrors and walk with "
+            "URL_TEMPLATE=..., or walk with the code that made the records.")
     rows, evs, heads = [], [], []
     for name, sha in repos:
         record = _current(records / f"{repo_id(name)}.json", sha)
