@@ -144,14 +144,15 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
     records = _records_dir(work)
     records.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tasks if not _finished(records / f"{repo_id(t.full_name)}.json")]
-    restored: list[Task] = []
+    restored: set[Task] = set()
     if committed is not None:
-        restored = [t for t in todo if _restore(t, records, committed)]
+        restored = {t for t in todo if _restore(t, records, committed)}
         if restored:
             log.info("restored %d task records from %s", len(restored), committed.dir)
         todo = [t for t in todo if t not in restored]
-        for t in tasks:  # records made before committed records existed get their copy
-            if t not in todo:
+        waiting = set(todo)
+        for t in tasks:  # every finished task has its committed copy (rewritten only when it differs)
+            if t not in waiting:
                 _commit_copy(records, repo_id(t.full_name), committed)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
@@ -160,7 +161,7 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
 
     def save(record: dict[str, Any]) -> None:
         name = repo_id(record["full_name"])
-        if committed is not None and record["clone"]["status"] not in ("cloned", "reused"):
+        if committed is not None and record["clone"]["status"] != "cloned":
             earlier = (committed.load(name) or {}).get("record") or {}
             if earlier.get("clone", {}).get("status") == "cloned":
                 # a stale record of a repository that cannot be cloned here: kept, not replaced
@@ -193,7 +194,6 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             f"Their records were kept and nothing was published: fetch their mirrors and mine with "
             f"URL_TEMPLATE=..., or mine with the miner version that made the records.")
     return len(todo), len(restored)
-
 
 
 def _commit_copy(records: Path, name: str, committed: CommittedRecords) -> None:
@@ -280,17 +280,15 @@ def _corpus(protocol: Protocol, work: Path, frame: Path | None) -> Path:
 
 
 def read_snapshots(path: Path) -> dict[str, dict[str, str]]:
-    """The snapshot list: ``full_name -> row`` for every repository whose snapshot was looked up
-    (``status`` fetched or unavailable, with the look-up's ``reason`` when unavailable)."""
+    """The snapshot list (:mod:`miners.snapshots`): ``full_name -> row`` for every repository
+    whose snapshot was looked up; it must exist."""
+    from miners import snapshots
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"snapshot list not found: {path} (a CSV full_name,status,head,reason; "
                                 "see study/frame.md)")
-    rows = read_csv(path)
-    bad = [r.get("full_name", "?") for r in rows if r.get("status") not in ("fetched", "unavailable")]
-    if bad:
-        raise ValueError(f"{path}: status must be fetched or unavailable; not so for {bad[:5]}")
-    return {r["full_name"]: r for r in rows}
+    return snapshots.read(path)
 
 
 def _mine(protocol: Protocol, work: Path, results: Path, frame: Path | None, jobs: int, scheduler: str | None,

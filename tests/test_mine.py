@@ -159,7 +159,7 @@ def test_a_census_in_chunks_leaves_pending_snapshots_out(fixture_corpus, tmp_pat
     snapshot_pending, counted in the funnel; an unavailable snapshot's reason is kept."""
     _root, proto = fixture_corpus
     snaps = tmp_path / "snapshots.csv"
-    snaps.write_text("full_name,status,head,reason\norg0/churn-sklearn,fetched,,\n"
+    snaps.write_text(f"full_name,status,head,reason\norg0/churn-sklearn,fetched,{'a' * 40},\n"
                      "ghost/does-not-exist,unavailable,,No snapshot of that repository can be had here.\n")
     funnel = mine(load(proto), tmp_path / "work", tmp_path / "results", jobs=2, progress=False,
                   snapshots=snaps)
