@@ -78,7 +78,7 @@ MEASURES = [
 SCORES = {"traceability": TRACE_LEVELS, "maturity": MATURITY_LEVELS}
 
 #: Tables the figures draw (written exactly).
-FIGURE_TABLES = ("rq4_scores_selected", "rq4_points_selected")
+FIGURE_TABLES = ("rq4_scores_analysed", "rq4_points_analysed")
 
 TABLE_DOCS: dict[str, dict[str, Any]] = {
     "rq4_practices": {"description": "RQ4: data, model and environment versioning and delivery "
@@ -91,10 +91,11 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                                 "traceability_median": "median traceability at this level",
                                 "traceability_mean": "mean traceability at this level"}},
     "rq4_tests": {"description": "RQ4 hypothesis tests.", "fields": TEST_FIELDS},
-    "rq4_scores_selected": {
+    "rq4_scores_analysed": {
         "description": "RQ4: distribution of the traceability score (0-7) and the maturity "
-                       "level (0-4) over every selected repository (the rows of "
-                       "repo_practices.csv, with or without MLflow calls; figure 05).",
+                       "level (0-4) over the analysed repositories (the rows of "
+                       "repo_practices.csv of the repositories with MLflow calls, the text's "
+                       "population; figure 05).",
         "fields": {
             "score": {"type": "string", "description": "traceability or maturity"},
             "value": {"type": "integer", "description": "a value of the score"},
@@ -106,14 +107,15 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
                        "repositories (the same on every row of a score; empty when n is 0)"},
         },
     },
-    "rq4_points_selected": {
-        "description": "RQ4: how many selected repositories (the rows of repo_practices.csv) "
-                       "earn each point of the traceability score (figure 05).",
+    "rq4_points_analysed": {
+        "description": "RQ4: how many analysed repositories (the rows of repo_practices.csv of "
+                       "the repositories with MLflow calls) earn each point of the traceability "
+                       "score (figure 05).",
         "fields": {
             "point": {"type": "string", "description": "traceability point, in the codebook's "
                       "order"},
             "repositories": {"type": "integer", "description": "repositories earning it"},
-            "n": {"type": "integer", "description": "selected repositories"},
+            "n": {"type": "integer", "description": "analysed repositories with a repo_practices row"},
             "share": {"type": "number", "description": "repositories / n, share 0-1 (empty "
                       "when n is 0)"},
         },
@@ -156,8 +158,9 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     out = {"rq4_practices": prevalence_table(df, MEASURES, macros)}
     out["rq4_traceability"], out["rq4_maturity"] = traceability(df, macros)
     practices = data["repo_practices"]
-    out["rq4_scores_selected"] = scores_selected(practices)
-    out["rq4_points_selected"] = points_selected(practices)
+    analysed = practices[practices["repo"].isin(set(df.loc[df["mlflow"], "repo"]))]
+    out["rq4_scores_analysed"] = scores_analysed(analysed)
+    out["rq4_points_analysed"] = points_analysed(analysed)
     return out
 
 
@@ -198,9 +201,9 @@ def traceability(df: pd.DataFrame, macros: Macros) -> tuple[pd.DataFrame, pd.Dat
     return pd.DataFrame(t_rows), pd.DataFrame(m_rows)
 
 
-def scores_selected(practices: pd.DataFrame) -> pd.DataFrame:
-    """Per score of :data:`SCORES` and value, the selected repositories at that value, with
-    the score's median."""
+def scores_analysed(practices: pd.DataFrame) -> pd.DataFrame:
+    """Per score of :data:`SCORES` and value, the analysed repositories (the ``repo_practices``
+    rows of the repositories with MLflow calls) at that value, with the score's median."""
     rows = []
     for score, levels in SCORES.items():
         values = as_number(practices[score])
@@ -210,18 +213,18 @@ def scores_selected(practices: pd.DataFrame) -> pd.DataFrame:
             k = int((values == v).sum())
             rows.append({"score": score, "value": v, "repositories": k, "n": n,
                          "share": share(k, n), "median": median})
-    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_scores_selected"]["fields"]))
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_scores_analysed"]["fields"]))
 
 
-def points_selected(practices: pd.DataFrame) -> pd.DataFrame:
-    """Per traceability point, the selected repositories earning it."""
+def points_analysed(practices: pd.DataFrame) -> pd.DataFrame:
+    """Per traceability point, the analysed repositories earning it."""
     earned = split_list(practices["traceability_points"])
     n = len(practices)
     rows = []
     for point in TRACE_POINTS:
         k = sum(point in xs for xs in earned)
         rows.append({"point": point, "repositories": k, "n": n, "share": share(k, n)})
-    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_points_selected"]["fields"]))
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_points_analysed"]["fields"]))
 
 
 def maturity_tex(table: pd.DataFrame) -> str:

@@ -224,13 +224,14 @@ def test_the_tables_the_figures_draw(tmp_path):
     assert [tuple(r.values()) for r in read("rq3_by_half_year")] == [
         ("2021-01-01", "1", "0", "0", "0"), ("2023-01-01", "1", "0", "0", "1"),
         ("2024-01-01", "1", "1", "1", "0")]
-    scores = read("rq4_scores_selected")  # every selected repository, d/four too
+    scores = read("rq4_scores_analysed")  # the analysed repositories only: not d/four (0 points)
     trace = [r for r in scores if r["score"] == "traceability"]
     assert [r["value"] for r in trace] == [str(v) for v in range(8)]
-    assert {r["median"] for r in trace} == {"3.5"} and trace[7]["repositories"] == "1"
-    assert {(r["n"], r["median"]) for r in scores if r["score"] == "maturity"} == {("4", "0.5")}
-    points = {r["point"]: (r["repositories"], r["n"]) for r in read("rq4_points_selected")}
-    assert points["code"] == ("4", "4") and points["data"] == ("0", "4")
+    assert {r["median"] for r in trace} == {"5"} and trace[7]["repositories"] == "1"
+    assert trace[0]["repositories"] == "0"  # d/four's 0 is not counted
+    assert {(r["n"], r["median"]) for r in scores if r["score"] == "maturity"} == {("3", "1")}
+    points = {r["point"]: (r["repositories"], r["n"]) for r in read("rq4_points_analysed")}
+    assert points["code"] == ("3", "3") and points["data"] == ("0", "3")
 
 
 
