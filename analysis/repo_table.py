@@ -86,6 +86,15 @@ def engineered_thresholds(protocol: Path = PROTOCOL) -> dict[str, int]:
     return asdict(load(protocol).engineered)
 
 
+def engineered(history: pd.DataFrame) -> pd.Series:
+    """Which rows of ``repo_history`` (columns ``authors``, ``commits``, ``age_days``) are
+    engineered projects: at least the :func:`engineered_thresholds` of each."""
+    t = engineered_thresholds()
+    num = {c: pd.to_numeric(history[c], errors="coerce").fillna(0) for c in ("authors", "commits", "age_days")}
+    return ((num["authors"] >= t["min_authors"]) & (num["commits"] >= t["min_commits"])
+            & (num["age_days"] >= t["min_age_days"]))
+
+
 def read_inputs(results: Path) -> dict[str, pd.DataFrame]:
     """The tables of :data:`REQUIRED`, as text. ``repo_features`` must exist; any other absent
     table is empty (its measures are then ``n/a``)."""
@@ -110,20 +119,14 @@ def repo_table(data: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     keep = [c for c in ("full_name", "commit_date", "cluster", "cluster_size", "frame_kind_guess",
                         "frame_cluster", "frame_evidence_strength", "frame_evidence") if c in corpus.columns]
     df = df.merge(corpus[keep].drop_duplicates("full_name"), on="full_name", how="left")
-    hist = data.get("repo_history")
-    if hist is not None and len(hist):
-        walked = hist[hist["status"] == "ok"][["repo", "authors", "commits", "age_days"]]
-        df = df.merge(walked.rename(columns={"authors": "h_authors", "commits": "h_commits",
-                                             "age_days": "h_age_days"}), on="repo", how="left")
     df = df.fillna("")
     num = as_number
     # engineered projects (study/protocol.toml [engineered]); no history walked: not engineered
-    t = engineered_thresholds()
-    df["has_history"] = num(df["h_commits"]).notna() if "h_commits" in df.columns else False
-    df["engineered"] = (df["has_history"]
-                        & (num(df.get("h_authors", pd.Series("", index=df.index))).fillna(0) >= t["min_authors"])
-                        & (num(df.get("h_commits", pd.Series("", index=df.index))).fillna(0) >= t["min_commits"])
-                        & (num(df.get("h_age_days", pd.Series("", index=df.index))).fillna(0) >= t["min_age_days"]))
+    hist = data.get("repo_history")
+    walked = hist[hist["status"] == "ok"] if hist is not None and len(hist) else pd.DataFrame(
+        columns=["repo", "authors", "commits", "age_days"])
+    df["has_history"] = df["repo"].isin(set(walked["repo"]))
+    df["engineered"] = df["repo"].isin(set(walked.loc[engineered(walked), "repo"]) if len(walked) else set())
     df["mlflow"] = as_bool(df["uses_mlflow"])
     df["n_py"] = num(df["mlflow_files_py"]).fillna(0)
     df["n_ipynb"] = num(df["mlflow_files_ipynb"]).fillna(0)

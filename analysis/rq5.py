@@ -200,7 +200,7 @@ def _engineered_macros(repos: pd.DataFrame, history: pd.DataFrame, m: Macros) ->
     """RQ5 over the engineered projects (``study/protocol.toml`` ``[engineered]``): of the
     repositories judged as written, how many are engineered (``RQFiveEngJudged``) and how many of
     those are stable as written (``RQFiveEngStable``: identical or within tolerance)."""
-    from analysis.rq6 import engineered
+    from analysis.repo_table import engineered
 
     ok = history[history["status"] == "ok"] if not history.empty else history
     eng = set(ok.loc[engineered(ok), "repo"]) if len(ok) else set()

@@ -54,6 +54,7 @@ from analysis.formatting import (
 from analysis.inference import share, wilson_or_nan
 from analysis.measures import FIGURE_FORMAT
 from analysis.output import stage_main
+from analysis.repo_table import engineered
 from analysis.results import as_bool, read_table
 
 STAGE = "rq6"
@@ -222,16 +223,6 @@ def adoption(ev: pd.DataFrame) -> pd.DataFrame:
             total += k
             rows.append({"half_year": start, "family": fam, "adopted": k, "cumulative": total})
     return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq6_adoption"]["fields"]))
-
-
-def engineered(hist: pd.DataFrame) -> pd.Series:
-    """Which history rows are engineered projects (:func:`analysis.repo_table.engineered_thresholds`)."""
-    from analysis.repo_table import engineered_thresholds
-
-    t = engineered_thresholds()
-    num = {c: pd.to_numeric(hist[c], errors="coerce").fillna(0) for c in ("authors", "commits", "age_days")}
-    return ((num["authors"] >= t["min_authors"]) & (num["commits"] >= t["min_commits"])
-            & (num["age_days"] >= t["min_age_days"]))
 
 
 def branches(hist: pd.DataFrame, m: Macros) -> None:
