@@ -2,8 +2,9 @@
 
 Definition. The candidate files of a repository are its ``.py`` and ``.ipynb`` files: the
 files git tracks when the directory is the top of a git work tree (``git ls-files``), else
-every file below it. A candidate is *skipped* (a ``files.csv`` row with a reason, never
-silently) when it lies in a virtual environment (a folder holding ``pyvenv.cfg``, or named
+every file below it. A candidate is *skipped* (never silently: a ``files.csv`` row with a
+reason, or, for the files of a skipped folder, a count in ``skipped_folders.csv``) when it lies
+in a virtual environment (a folder holding ``pyvenv.cfg``, or named
 ``venv``, ``.venv``, ``virtualenv``), ``site-packages``/``dist-packages``, ``node_modules``,
 ``.git``, ``__pycache__``, ``.ipynb_checkpoints``, ``.tox``/``.nox``, an ``*.egg-info``
 folder, or the build output folders ``build``/``dist`` at the repository root; when it is a
