@@ -179,8 +179,8 @@ def reweighted(pop: pd.DataFrame, macros: Macros) -> list[dict[str, Any]]:
     for s in strata:
         macros.raw("BiasWeightTarget" + macro_name(s) + "Pct", percent(target[s]))
     rows, shifts = [], []
+    parts = {s: pop[pop["owner_initial"] == s] for s in strata}
     for rq, col in HEADLINE:
-        parts = {s: pop[pop["owner_initial"] == s] for s in strata}
         if total == 0 or any(len(parts[s]) == 0 for s in strata):
             value = math.nan
         else:

@@ -151,8 +151,8 @@ def _run_tasks(tasks: list[Task], work: Path, jobs: int, scheduler: str | None, 
             log.info("restored %d task records from %s", len(restored), committed.dir)
         todo = [t for t in todo if t not in restored]
         waiting = set(todo)
-        for t in tasks:  # every finished task has its committed copy (rewritten only when it differs)
-            if t not in waiting:
+        for t in tasks:  # a task finished earlier gets its committed copy (a restored one came from it)
+            if t not in waiting and t not in restored:
                 _commit_copy(records, repo_id(t.full_name), committed)
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="repo", desc="mine",
                disable=not progress or None, file=sys.stderr, mininterval=0.5)
