@@ -7,7 +7,8 @@ LaTeX: prevalence measures (:class:`Measure`) and hypothesis tests (:class:`Test
   ``RQ<n><Key>Count``, ``Total``, ``Pct``, ``Low``, ``High`` and ``CI``.
 * A :class:`Test` is one hypothesis test of a research question; :func:`tests_table` gives one
   row per test (``q``: Benjamini-Hochberg over every RQ1-RQ4 test, set by the stage) and the
-  macros ``RQ<n>Test<Key>N``, ``Stat``, ``P``, ``Q``, ``Effect``, ``EffectCI``, ``Counts``.
+  macros ``RQ<n>Test<Key>N``, ``Stat``, ``P``, ``Q``, ``Effect``, ``EffectCI``, ``Counts``, ``Verdict`` (``a significant`` or ``no significant``
+  difference at BH-adjusted q < 0.05; never read as equality).
 
 The CSV tables of RQ1-RQ4 write shares, intervals and statistics with 4 decimals and p-values
 with 6 significant digits (:data:`CSV_FORMAT`); a table a figure draws is written exactly
@@ -145,6 +146,15 @@ def fisher_groups(pop: pd.Series, a: pd.Series, b: pd.Series,
     return fisher(table), counts
 
 
+def verdict(q: float) -> str:
+    """The words the paper uses for a test's outcome, from its Benjamini-Hochberg ``q``:
+    ``a significant`` (q < :data:`ALPHA`), ``no significant`` (q >= ALPHA; this is not evidence of
+    equality, and the text never says the groups are alike) or ``n/a`` (no q)."""
+    if missing(q):
+        return NA
+    return "a significant" if q < ALPHA else "no significant"
+
+
 def tests_table(tests: list[Test], macros: Macros) -> pd.DataFrame:
     """One row per test (:data:`TEST_FIELDS`), and its macros; ``q`` is the test's
     ``result.extra["q"]``."""
@@ -160,6 +170,7 @@ def tests_table(tests: list[Test], macros: Macros) -> pd.DataFrame:
         macros.raw(stem + "Effect", number(r.effect))
         macros.raw(stem + "EffectCI", interval(r.effect_low, r.effect_high))
         macros.raw(stem + "Counts", tex_escape(t.counts) if t.counts else NA)
+        macros.raw(stem + "Verdict", verdict(q))
         rows.append({"rq": f"RQ{t.rq}", "test_id": macro_name(t.key), "question": t.question,
                      "test": r.test, "population": t.population, "group_a": t.group_a,
                      "group_b": t.group_b, "counts": t.counts, "n": r.n,

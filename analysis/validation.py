@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import validation_heldout as heldout
+from analysis import validation_repos as vrepos
 from analysis.formatting import (
     CsvFormat,
     Digits,
@@ -40,7 +42,7 @@ from analysis.formatting import (
     table_csv,
 )
 from analysis.output import write_tables, write_text
-from analysis.results import read_table, table_path
+from analysis.results import read_study_table, read_table, table_path
 from analysis.validation_draw import (
     KEYWORD_CUES,
     REGISTRY_CUES,
@@ -62,6 +64,7 @@ from analysis.validation_labels import (
 )
 from analysis.validation_score import disagreements, match, score
 from miners.csvio import atomic_write_bytes
+from miners.schema.ids import repo_id
 
 __all__ = ["main", "run_draw", "validate"]
 
@@ -196,7 +199,33 @@ def validate(
                macros(table, sample, adjudication, len(labels), len(dis), files_with_sites,
                       frame_note))
     write_text(Path(generated_dir) / "validation_table.tex", table_tex(table))
+    validate_heldout(labels_dir / "heldout", results_dir, tables_dir, generated_dir)
     return table
+
+
+def validate_heldout(heldout_dir: Path, results_dir: Path, tables_dir: Path,
+                     generated_dir: Path) -> dict[str, pd.DataFrame] | None:
+    """The held-out validation (:mod:`analysis.validation_heldout_report`) when both
+    annotators' labels exist: its tables, ``validation_heldout.tex`` (macros) and
+    ``validation_heldout_table.tex``. Returns the file-level results, or None."""
+    from analysis import validation_heldout_report as report
+
+    if not report.present(heldout_dir):
+        return None
+    files = report.file_level(heldout_dir, results_dir)
+    repos = report.repo_level(heldout_dir, results_dir)
+    tables = {"validation_heldout": files["scores"], "validation_agreement": files["agreement"],
+              "validation_heldout_disagreements": files["disagreements"]}
+    if repos is not None:
+        tables["validation_repos"] = repos["scores"]
+        tables["validation_repos_disagreements"] = repos["disagreements"]
+    write_tables(tables_dir, tables, TABLE_DOCS, lambda _: CSV_FORMAT)
+    m = Macros(STAGE, notes=["% Held-out validation. Shares are percentages with one decimal, "
+                             "without the % sign; n/a: undefined."], sort=False)
+    report.macros(m, files, repos, read_study_table(heldout_dir, "sample", heldout.SAMPLE_COLUMNS))
+    write_text(Path(generated_dir) / "validation_heldout.tex", m.render())
+    write_text(Path(generated_dir) / "validation_heldout_table.tex", report.table_tex(files, repos))
+    return files
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -241,6 +270,62 @@ def run_draw(
     return sample
 
 
+def run_heldout_draw(results_dir: Path, clones_dir: Path, heldout_dir: Path, views: Path | None,
+                     force: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Draw the held-out file sample and the repository sample (see
+    :mod:`analysis.validation_heldout` and :mod:`analysis.validation_repos`) into
+    ``heldout_dir``; with ``views``, also write the annotators' views there (``<id>.txt`` and
+    ``index.csv``; project code, never committed)."""
+    heldout_dir = Path(heldout_dir)
+    out = heldout_dir / "sample.csv"
+    if out.exists() and not force:
+        raise ValidationError(f"{out} exists: its labels belong to it; pass --force to draw again")
+    repos = read_study_table(heldout_dir, "heldout_repos", ["full_name"])
+    held = [repo_id(n) for n in repos["full_name"]]
+    read = heldout.read_text_from(clones_dir)
+    frame = heldout.build_frame(results_dir, held, read)
+    sample = heldout.select(frame)
+    _write_csv(sample, out)
+    _write_csv(heldout.strata_table(frame, sample), heldout_dir / "strata.csv")
+    rframe = vrepos.build_frame(results_dir, held, read)
+    rsample = vrepos.select(rframe)
+    _write_csv(rsample, heldout_dir / "repos_sample.csv")
+    rstrata = rframe.groupby("stratum").size()
+    design = {"seed": heldout.HELDOUT_SEED, "heldout_repos": len(held),
+              "frame_repos_with_files": frame["repo"].nunique(),
+              "n_files": len(sample), "per_repo": 2, "long_lines": heldout.LONG_LINES,
+              **{f"quota_{k}": v for k, v in heldout.QUOTAS.items()},
+              "registry_cues": " ".join(REGISTRY_CUES), "keyword_cues": " ".join(KEYWORD_CUES),
+              "repo_frame": len(rframe),
+              **{f"repo_frame_{k}": int(v) for k, v in rstrata.items()},
+              **{f"repo_quota_{k}": v for k, v in vrepos.QUOTAS.items()}}
+    _write_csv(pd.DataFrame({"key": list(design), "value": [str(v) for v in design.values()]}),
+               heldout_dir / "design.csv")
+    if views is not None:
+        views = Path(views)
+        views.mkdir(parents=True, exist_ok=True)
+        for r in sample.itertuples(index=False):
+            text, _ = heldout.render(read(r.repo, r.path) or "", r.kind)
+            (views / f"{r.id}.txt").write_text(text, encoding="utf-8")
+        sample[["id", "repo", "commit", "path", "kind", "lines", "units"]].to_csv(
+            views / "index.csv", index=False)
+        files = read_table(results_dir, "files", ["repo", "path", "kind", "status"])
+        parsed = files[(files["status"] == "parsed") & files["kind"].isin(["py", "ipynb"])]
+        for r in rsample.itertuples(index=False):
+            for path, kind in zip(*(parsed.loc[parsed["repo"] == r.repo, c] for c in ("path", "kind")),
+                                  strict=True):
+                try:
+                    text, _ = heldout.render(read(r.repo, path) or "", kind)
+                except (ValueError, KeyError, TypeError):
+                    continue
+                target = views / "repos" / r.id / f"{path}.txt"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        rsample[["id", "repo", "commit", "files"]].to_csv(views / "repos" / "index.csv",
+                                                         index=False)
+    return sample, rsample
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m analysis validate", description=__doc__.split("\n\n")[0]
@@ -250,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tables", type=Path, default=Path("results/tables"))
     p.add_argument("--generated", type=Path, default=Path("paper/generated"))
     p.add_argument("--draw", action="store_true", help="draw sample.csv instead of scoring")
+    p.add_argument("--heldout-draw", action="store_true",
+                   help="draw the held-out samples into <labels>/heldout instead of scoring")
+    p.add_argument("--views", type=Path, default=None,
+                   help="with --heldout-draw: write the annotators' file views here (not committed)")
     p.add_argument(
         "--clones", type=Path, default=Path("data/clones"), help="clone work trees (--draw)"
     )
@@ -263,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = p.parse_args(argv)
     try:
+        if a.heldout_draw:
+            s, rs = run_heldout_draw(a.results, a.clones, a.labels / "heldout", a.views, a.force)
+            print(f"validate: drew {len(s)} held-out files from {s['repo'].nunique()} repositories "
+                  f"and {len(rs)} repositories into {a.labels / 'heldout'}", file=sys.stderr)
+            return 0
         if a.draw:
             s = run_draw(a.results, a.clones, a.labels, a.n_files, a.min_repos, a.seed,
                          a.max_lines, a.per_repo, a.force)
@@ -328,5 +422,79 @@ TABLE_DOCS = {
             "note": {"type": "string", "description": "adjudication: why the two disagree"},
             "stratum": {"type": "string", "description": "draw stratum of the file"},
         },
+    },
+}
+
+_SCORE_FIELDS = TABLE_DOCS["validation"]["fields"]
+TABLE_DOCS["validation_heldout"] = {
+    "description": "Held-out validation (study/validation/heldout/): precision and recall of the static "
+                   "detectors per reference, category and stratum. reference = consensus (the two "
+                   "annotators' labels after their own adjudication, frozen before any comparison with "
+                   "the scanner) or adjudicated (after the scanner-side adjudication).",
+    "fields": {"reference": {"type": "string", "description": "consensus or adjudicated"},
+               **_SCORE_FIELDS},
+}
+TABLE_DOCS["validation_agreement"] = {
+    "description": "Held-out validation: agreement of annotators A and B before adjudication, per "
+                   "category (all = every category). A unit is one code line of a sampled file and one "
+                   "category; 95% intervals are percentiles of a bootstrap over files.",
+    "fields": {
+        "category": {"type": "string", "description": "tracking, seed, registry or all"},
+        "files": {"type": "integer", "description": "files of the held-out sample"},
+        "units": {"type": "integer", "description": "units (code lines x categories)"},
+        "a_units": {"type": "integer", "description": "units annotator A marked"},
+        "b_units": {"type": "integer", "description": "units annotator B marked"},
+        "both_units": {"type": "integer", "description": "units both marked"},
+        "kappa_line": {"type": "number", "description": "Cohen's kappa over units"},
+        "kappa_line_low": {"type": "number", "description": "lower bound of its 95% bootstrap interval"},
+        "kappa_line_high": {"type": "number", "description": "upper bound of its 95% bootstrap interval"},
+        "kappa_file": {"type": "number", "description": "Cohen's kappa over files (any site of the category)"},
+        "kappa_file_low": {"type": "number", "description": "lower bound of its 95% bootstrap interval"},
+        "kappa_file_high": {"type": "number", "description": "upper bound of its 95% bootstrap interval"},
+        "positive_agreement": {"type": "number", "description": "2 both / (a_units + b_units), share 0-1"},
+        "positive_agreement_low": {"type": "number", "description": "lower bound of its 95% bootstrap interval"},
+        "positive_agreement_high": {"type": "number", "description": "upper bound of its 95% bootstrap interval"},
+        "a_sites": {"type": "integer", "description": "site rows annotator A labelled"},
+        "b_sites": {"type": "integer", "description": "site rows annotator B labelled"},
+    },
+}
+TABLE_DOCS["validation_heldout_disagreements"] = {
+    "description": "Held-out validation: every difference between the annotators' consensus and the "
+                   "scanner, with the adjudication note (study/validation/heldout/adjudication.csv).",
+    "fields": TABLE_DOCS["validation_disagreements"]["fields"],
+}
+TABLE_DOCS["validation_repos"] = {
+    "description": "Repository-level validation of the research questions' fields on the held-out "
+                   "repository sample: agreement of annotators A and B, and of the scanner "
+                   "(repo_features.csv) with their consensus.",
+    "fields": {
+        "field": {"type": "string", "description": "repo_features.csv column"},
+        "repos": {"type": "integer", "description": "repositories labelled"},
+        "ab_agree": {"type": "integer", "description": "repositories on which A and B agree"},
+        "ab_kappa": {"type": "number", "description": "Cohen's kappa of A and B over repositories"},
+        "scanner_agree": {"type": "integer", "description": "repositories on which the scanner equals the consensus"},
+        "accuracy": {"type": "number", "description": "scanner_agree / repos, share 0-1"},
+        "accuracy_low": {"type": "number", "description": "lower bound of the Wilson 95% interval"},
+        "accuracy_high": {"type": "number", "description": "upper bound of the Wilson 95% interval"},
+        "tp": {"type": "integer", "description": "booleans: true in both"},
+        "fp": {"type": "integer", "description": "booleans: true for the scanner only"},
+        "fn": {"type": "integer", "description": "booleans: true in the consensus only"},
+        "tn": {"type": "integer", "description": "booleans: false in both"},
+        "precision": {"type": "number", "description": "tp / (tp + fp), share 0-1"},
+        "precision_low": {"type": "number", "description": "lower bound of the Wilson 95% interval"},
+        "precision_high": {"type": "number", "description": "upper bound of the Wilson 95% interval"},
+        "recall": {"type": "number", "description": "tp / (tp + fn), share 0-1"},
+        "recall_low": {"type": "number", "description": "lower bound of the Wilson 95% interval"},
+        "recall_high": {"type": "number", "description": "upper bound of the Wilson 95% interval"},
+    },
+}
+TABLE_DOCS["validation_repos_disagreements"] = {
+    "description": "Repository-level validation: every (repository, field) where the scanner differs "
+                   "from the annotators' consensus.",
+    "fields": {
+        "repo": {"type": "string", "description": "repository id (owner__name)"},
+        "field": {"type": "string", "description": "repo_features.csv column"},
+        "consensus": {"type": "string", "description": "the annotators' consensus value"},
+        "scanner": {"type": "string", "description": "the scanner's value"},
     },
 }

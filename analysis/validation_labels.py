@@ -81,11 +81,12 @@ def read_design(labels_dir: Path) -> dict[str, str]:
     return dict(zip(design["key"], design["value"], strict=True))
 
 
-def read_labels(labels_dir: Path, sample: pd.DataFrame) -> pd.DataFrame:
-    """``labels.csv`` checked against the sample: known categories, integer lines >= 1,
-    every labelled file in the sample. Returns ``cell`` and ``line`` as integers (-1: no cell)."""
-    path = Path(labels_dir) / "labels.csv"
-    df = read_study_table(labels_dir, "labels", LABEL_COLUMNS, required=False)
+def read_labels(labels_dir: Path, sample: pd.DataFrame, name: str = "labels") -> pd.DataFrame:
+    """``<name>.csv`` (default ``labels.csv``) checked against the sample: known categories,
+    integer lines >= 1, every labelled file in the sample. Returns ``cell`` and ``line`` as
+    integers (-1: no cell)."""
+    path = Path(labels_dir) / f"{name}.csv"
+    df = read_study_table(labels_dir, name, LABEL_COLUMNS, required=False)
     bad = df[~df["category"].isin(CATEGORIES)]
     if len(bad):
         raise ValidationError(
