@@ -61,7 +61,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "repo", "dvc_dir", "dvc_files", "dvc_pipeline", "lfs_patterns", "mlflow_datasets",
         "data_files", "model_files", "mlruns_dirs", "mlruns_runs", "deps_declared",
         "pinned_share", "mlflow_pin", "mlflow_spec", "lock_files", "dockerfile", "mlproject",
-        "tags", "semver_tags", "versioned_model_names", "ci_systems", "ci_runs_tests",
+        "mlproject_env", "tags", "semver_tags", "versioned_model_names", "ci_systems", "ci_runs_tests",
         "ci_runs_training", "tests_present", "serving", "monitoring", "traceability",
         "traceability_points", "maturity"),
     "funnel": ("step", "stage", "repositories", "dropped", "drop_reasons"),

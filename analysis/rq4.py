@@ -122,6 +122,25 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
     },
 }
 
+TABLE_DOCS["rq4_trace_sensitivity"] = {
+    "description": "RQ4: sensitivity of the traceability score over the analysed repositories: as "
+                   "defined, without its near-constant points (earned by >= 95% or <= 5%), with the "
+                   "environment point not earned by a Dockerfile alone, and both.",
+    "fields": {
+        "variant": {"type": "string", "description": "as_defined, without_near_constant, "
+                    "environment_without_dockerfile_only or both"},
+        "points": {"type": "string", "description": "the points the variant keeps (;-separated)"},
+        "n_points": {"type": "integer", "description": "how many points it keeps (its maximum score)"},
+        "n": {"type": "integer", "description": "analysed repositories with a repo_practices row"},
+        "median": {"type": "number", "description": "median score"},
+        "q1": {"type": "number", "description": "first quartile"},
+        "q3": {"type": "number", "description": "third quartile"},
+        "top": {"type": "integer", "description": "repositories with all points but at most one"},
+        "top_share": {"type": "number", "description": "top / n, share 0-1"},
+        "rho_as_defined": {"type": "number", "description": "Spearman's rho with the score as defined"},
+    },
+}
+
 LABELS = [("DataVersioning", "Data versioned"), ("DVC", "\\quad DVC"),
           ("LFS", "\\quad Git LFS"), ("MlflowDatasets", "\\quad MLflow datasets"),
           ("DataInGit", "Data files in git"), ("ModelInGit", "Model files in git"),
@@ -161,6 +180,7 @@ def tables(df: pd.DataFrame, data: Mapping[str, pd.DataFrame],
     analysed = practices[practices["repo"].isin(set(df.loc[df["mlflow"], "repo"]))]
     out["rq4_scores_analysed"] = scores_analysed(analysed)
     out["rq4_points_analysed"] = points_analysed(analysed)
+    out["rq4_trace_sensitivity"] = trace_sensitivity(analysed, out["rq4_points_analysed"], macros)
     return out
 
 
@@ -214,6 +234,61 @@ def scores_analysed(practices: pd.DataFrame) -> pd.DataFrame:
             rows.append({"score": score, "value": v, "repositories": k, "n": n,
                          "share": share(k, n), "median": median})
     return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_scores_analysed"]["fields"]))
+
+
+#: A traceability point earned by at least this share (or at most 1 - it) of the analysed
+#: repositories is near-constant: it cannot tell projects apart.
+NEAR_CONSTANT = 0.95
+#: The variants of the traceability score that :func:`trace_sensitivity` compares.
+TRACE_VARIANTS = ("as_defined", "without_near_constant", "environment_without_dockerfile_only",
+                  "both")
+
+
+def dockerfile_only(practices: pd.DataFrame) -> pd.Series:
+    """Repositories whose environment point rests on a Dockerfile alone: a Dockerfile, but no
+    lock file, no ``MLproject`` environment and fewer than 80% of declared dependencies
+    pinned exactly."""
+    docker = practices["dockerfile"].str.lower() == "true"
+    lock = practices["lock_files"].str.strip() != ""
+    mlp_env = practices["mlproject_env"].str.strip() != ""
+    pinned = (as_number(practices["deps_declared"]).fillna(0) > 0) & (
+        as_number(practices["pinned_share"]).fillna(0) >= 0.8)
+    return docker & ~lock & ~mlp_env & ~pinned
+
+
+def trace_sensitivity(practices: pd.DataFrame, points: pd.DataFrame,
+                      macros: Macros) -> pd.DataFrame:
+    """The traceability score as defined and in three variants (:data:`TRACE_VARIANTS`): without
+    its near-constant points (:data:`NEAR_CONSTANT`), with the environment point not earned by
+    a Dockerfile alone (:func:`dockerfile_only`), and both. Per variant: the points kept, the
+    median and quartiles, the share reaching all but at most one of its points, and Spearman's
+    rho with the score as defined; the macros ``RQFourSens...``."""
+    earned = [set(xs) for xs in split_list(practices["traceability_points"])]
+    near = [r.point for r in points.itertuples(index=False)
+            if not math.isnan(r.share) and (r.share >= NEAR_CONSTANT or r.share <= 1 - NEAR_CONSTANT)]
+    dock = list(dockerfile_only(practices))
+    macros.raw("RQFourNearConstantPoints", ", ".join(near) if near else "none")
+    macros.count("RQFourDockerOnlyCount", sum(dock))
+    base = pd.Series([len(e) for e in earned], dtype=float)
+    rows = []
+    for variant in TRACE_VARIANTS:
+        drop = set(near) if variant in ("without_near_constant", "both") else set()
+        nodock = variant in ("environment_without_dockerfile_only", "both")
+        kept = [p for p in TRACE_POINTS if p not in drop]
+        scores = pd.Series([len((e - drop) - ({"environment"} if nodock and d else set()))
+                            for e, d in zip(earned, dock, strict=True)], dtype=float)
+        med, q1, q3 = median_iqr(scores)
+        top = int((scores >= len(kept) - 1).sum())
+        rho = spearman(base, scores).statistic if len(scores) > 2 and scores.nunique() > 1 else math.nan
+        rows.append({"variant": variant, "points": ";".join(kept), "n_points": len(kept),
+                     "n": len(scores), "median": med, "q1": q1, "q3": q3,
+                     "top": top, "top_share": share(top, len(scores)), "rho_as_defined": rho})
+        stem = "RQFourSens" + macro_name(variant)
+        macros.raw(stem + "Median", number(med, 1, whole=True))
+        macros.raw(stem + "Points", str(len(kept)))
+        macros.raw(stem + "TopPct", percent(share(top, len(scores))))
+        macros.raw(stem + "Rho", number(rho, 2))
+    return pd.DataFrame(rows, columns=list(TABLE_DOCS["rq4_trace_sensitivity"]["fields"]))
 
 
 def points_analysed(practices: pd.DataFrame) -> pd.DataFrame:

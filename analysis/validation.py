@@ -222,7 +222,9 @@ def validate_heldout(heldout_dir: Path, results_dir: Path, tables_dir: Path,
     write_tables(tables_dir, tables, TABLE_DOCS, lambda _: CSV_FORMAT)
     m = Macros(STAGE, notes=["% Held-out validation. Shares are percentages with one decimal, "
                              "without the % sign; n/a: undefined."], sort=False)
-    report.macros(m, files, repos, read_study_table(heldout_dir, "sample", heldout.SAMPLE_COLUMNS))
+    design = read_design(heldout_dir)
+    report.macros(m, files, repos, read_study_table(heldout_dir, "sample", heldout.SAMPLE_COLUMNS),
+                  f"{int(design['heldout_repos']):,}" if "heldout_repos" in design else "n/a")
     write_text(Path(generated_dir) / "validation_heldout.tex", m.render())
     write_text(Path(generated_dir) / "validation_heldout_table.tex", report.table_tex(files, repos))
     return files

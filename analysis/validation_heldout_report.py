@@ -127,8 +127,9 @@ def repo_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame] | None:
 
 
 def macros(m: Macros, files: dict[str, pd.DataFrame], repos: dict[str, pd.DataFrame] | None,
-           sample: pd.DataFrame) -> None:
+           sample: pd.DataFrame, heldout_repos: str = "n/a") -> None:
     """Add the ``ValH...`` and ``ValR...`` macros."""
+    m.raw("ValHHeldoutRepos", heldout_repos)
     m.count("ValHFiles", len(sample), grouping=False)
     m.count("ValHRepos", sample["repo"].nunique(), grouping=False)
     m.count("ValHNotebooks", int((sample["kind"] == "ipynb").sum()), grouping=False)
