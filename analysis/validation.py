@@ -304,28 +304,50 @@ def run_heldout_draw(results_dir: Path, clones_dir: Path, heldout_dir: Path, vie
     _write_csv(pd.DataFrame({"key": list(design), "value": [str(v) for v in design.values()]}),
                heldout_dir / "design.csv")
     if views is not None:
-        views = Path(views)
-        views.mkdir(parents=True, exist_ok=True)
-        for r in sample.itertuples(index=False):
-            text, _ = heldout.render(read(r.repo, r.path) or "", r.kind)
-            (views / f"{r.id}.txt").write_text(text, encoding="utf-8")
-        sample[["id", "repo", "commit", "path", "kind", "lines", "units"]].to_csv(
-            views / "index.csv", index=False)
-        files = read_table(results_dir, "files", ["repo", "path", "kind", "status"])
-        parsed = files[(files["status"] == "parsed") & files["kind"].isin(["py", "ipynb"])]
-        for r in rsample.itertuples(index=False):
-            for path, kind in zip(*(parsed.loc[parsed["repo"] == r.repo, c] for c in ("path", "kind")),
-                                  strict=True):
-                try:
-                    text, _ = heldout.render(read(r.repo, path) or "", kind)
-                except (ValueError, KeyError, TypeError):
-                    continue
-                target = views / "repos" / r.id / f"{path}.txt"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-        rsample[["id", "repo", "commit", "files"]].to_csv(views / "repos" / "index.csv",
-                                                         index=False)
+        write_heldout_views(results_dir, clones_dir, sample, rsample, views)
     return sample, rsample
+
+
+def write_heldout_views(results_dir: Path, clones_dir: Path, sample: pd.DataFrame,
+                        rsample: pd.DataFrame, views: Path) -> tuple[int, int]:
+    """The annotators' views of a drawn held-out sample: ``<views>/<id>.txt`` per file (numbered
+    lines, :func:`analysis.validation_heldout.render`), ``index.csv``, and
+    ``<views>/repos/<id>/<path>.txt`` with ``repos/index.csv`` for the repository sample. Views
+    are project code and never committed. Returns (file views, files missing from the clones):
+    a missing file gets no view and is counted, never silently skipped."""
+    read = heldout.read_text_from(clones_dir)
+    views = Path(views)
+    views.mkdir(parents=True, exist_ok=True)
+    written = missing = 0
+    for r in sample.itertuples(index=False):
+        raw = read(r.repo, r.path)
+        if raw is None:
+            missing += 1
+            continue
+        text, _ = heldout.render(raw, r.kind)
+        (views / f"{r.id}.txt").write_text(text, encoding="utf-8")
+        written += 1
+    sample[["id", "repo", "commit", "path", "kind", "lines", "units"]].to_csv(
+        views / "index.csv", index=False)
+    files = read_table(results_dir, "files", ["repo", "path", "kind", "status"])
+    parsed = files[(files["status"] == "parsed") & files["kind"].isin(["py", "ipynb"])]
+    for r in rsample.itertuples(index=False):
+        for path, kind in zip(*(parsed.loc[parsed["repo"] == r.repo, c] for c in ("path", "kind")),
+                              strict=True):
+            raw = read(r.repo, path)
+            if raw is None:
+                missing += 1
+                continue
+            try:
+                text, _ = heldout.render(raw, kind)
+            except (ValueError, KeyError, TypeError):
+                continue
+            target = views / "repos" / r.id / f"{path}.txt"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    (views / "repos").mkdir(parents=True, exist_ok=True)
+    rsample[["id", "repo", "commit", "files"]].to_csv(views / "repos" / "index.csv", index=False)
+    return written, missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -341,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="draw the held-out samples into <labels>/heldout instead of scoring")
     p.add_argument("--views", type=Path, default=None,
                    help="with --heldout-draw: write the annotators' file views here (not committed)")
+    p.add_argument("--heldout-views", type=Path, default=None, metavar="DIR",
+                   help="write the annotators' views of the drawn held-out samples (sample.csv, "
+                        "repos_sample.csv) into DIR from --clones, without drawing again")
     p.add_argument(
         "--clones", type=Path, default=Path("data/clones"), help="clone work trees (--draw)"
     )
@@ -354,6 +379,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = p.parse_args(argv)
     try:
+        if a.heldout_views is not None:
+            hd = a.labels / "heldout"
+            sample = read_study_table(hd, "sample", heldout.SAMPLE_COLUMNS)
+            rsample = read_study_table(hd, "repos_sample", ["id", "repo", "commit", "files"])
+            n, missing = write_heldout_views(a.results, a.clones, sample, rsample, a.heldout_views)
+            print(f"validate: {n} of {len(sample)} held-out file views and the views of "
+                  f"{len(rsample)} repositories written to {a.heldout_views}; {missing} files "
+                  f"missing from {a.clones}", file=sys.stderr)
+            return 0 if missing == 0 else 1
         if a.heldout_draw:
             s, rs = run_heldout_draw(a.results, a.clones, a.labels / "heldout", a.views, a.force)
             print(f"validate: drew {len(s)} held-out files from {s['repo'].nunique()} repositories "

@@ -43,6 +43,11 @@ _FIELD_WORDS = {"logs_params": "Params", "logs_metrics": "Metrics", "uses_regist
                 "seed_coverage": "Coverage"}
 
 
+#: The tables written only when the held-out labels are present (:func:`present`).
+TABLES = ("validation_heldout", "validation_agreement", "validation_heldout_disagreements",
+          "validation_repos", "validation_repos_disagreements")
+
+
 def present(heldout_dir: Path) -> bool:
     """Whether the held-out validation has both annotators' labels."""
     d = Path(heldout_dir)

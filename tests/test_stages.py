@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 from analysis import cli, datapackage, stages
+from analysis import validation_heldout_report as heldout
 from tests.test_rq5 import _results as rerun_results
 from tests.test_stats import make_results
 
@@ -49,7 +50,8 @@ def test_all_runs_the_analysis_stages_in_order(tmp_path, capsys):
                                                          "validation.tex"}
     documented = {t for m in stages.TABLE_MODULES
                   for t in importlib.import_module(m).TABLE_DOCS}
-    assert {p.stem for p in (results / "tables").glob("*.csv")} == documented
+    # without held-out labels (--labels names an empty folder) the held-out tables are not written
+    assert {p.stem for p in (results / "tables").glob("*.csv")} == documented - set(heldout.TABLES)
     assert (results / "datapackage.json").is_file()
     (results / "funnel.csv").write_text("step\n1\n")  # a stage that fails stops the others
     assert cli.main(["all", "--results", str(results), "--generated", str(generated)]) == 2

@@ -46,7 +46,7 @@ PRACTICE_DEFAULTS = {c: "false" for c in REQUIRED["repo_practices"]}
 PRACTICE_DEFAULTS.update({"dvc_files": "0", "lfs_patterns": "", "data_files": "0",
                           "model_files": "0", "mlruns_dirs": "0", "mlruns_runs": "0",
                           "deps_declared": "0", "pinned_share": "", "mlflow_pin": "absent",
-                          "mlflow_spec": "", "lock_files": "", "tags": "0", "semver_tags": "0",
+                          "mlflow_spec": "", "mlproject_env": "", "lock_files": "", "tags": "0", "semver_tags": "0",
                           "versioned_model_names": "0", "ci_systems": "", "monitoring": "",
                           "traceability": "3", "traceability_points": "code;metrics;randomness",
                           "maturity": "0"})

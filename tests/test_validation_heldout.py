@@ -156,3 +156,76 @@ def test_repository_scores_compare_the_scanner_with_the_consensus():
     with pytest.raises(ValueError, match="not a boolean"):
         vr.normalise(pd.DataFrame([{"repo": "r", **(BASE | {"logs_params": "maybe"}),
                                     "evidence": ""}]), "repos_a.csv")
+
+
+# --------------------------------------------------------------------------- end to end
+
+def _csv(path, header: str, rows: list[str]) -> None:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def _heldout_study(tmp_path):
+    """A held-out study of two files (one with a tracking and a seed site, one without sites),
+    the scanner's results, both annotators' labels (B missed the seed site) and the
+    adjudication of that one disagreement."""
+    from tests.test_stats import _write
+    results, d = tmp_path / "results", tmp_path / "labels" / "heldout"
+    results.mkdir()
+    d.mkdir(parents=True)
+    _write(results / "files.csv", ["repo", "path", "kind", "status"], [
+        {"repo": "o__r", "path": "train.py", "kind": "py", "status": "parsed"},
+        {"repo": "o__r", "path": "util.py", "kind": "py", "status": "parsed"}])
+    _write(results / "call_sites.csv", ["repo", "path", "cell", "line", "category", "api", "detail"], [
+        {"repo": "o__r", "path": "train.py", "line": "3", "category": "tracking",
+         "api": "mlflow.log_param"},
+        {"repo": "o__r", "path": "train.py", "line": "4", "category": "seed",
+         "api": "numpy.random.seed", "detail": "framework=numpy"}])
+    _csv(d / "sample.csv", "id,repo,commit,path,kind,lines,units,stratum,rank",
+         ["H001,o__r,abc,train.py,py,5,5,mlflow_other,1",
+          "H002,o__r,abc,util.py,py,2,2,residual,2"])
+    _csv(d / "strata.csv", "stratum,frame_files,frame_repos,sample_files,sample_repos",
+         ["mlflow_other,10,5,1,1", "residual,40,20,1,1"])
+    header = "repo,commit,path,cell,line,category,api,note"
+    _csv(d / "labels_a.csv", header, ["o__r,abc,train.py,,3,tracking,mlflow.log_param,",
+                                      "o__r,abc,train.py,,4,seed,numpy.random.seed,"])
+    _csv(d / "labels_b.csv", header, ["o__r,abc,train.py,,3,tracking,mlflow.log_param,"])
+    _csv(d / "adjudication_ab.csv", ",".join(vh.ADJ_COLUMNS),
+         ["o__r,train.py,,4,seed,numpy.random.seed,,a,numpy.random.seed is a seed site"])
+    return results, d
+
+
+def test_validate_heldout_writes_its_tables_and_macros_from_the_labels(tmp_path):
+    from analysis import validation
+    from analysis import validation_heldout_report as report
+    results, d = _heldout_study(tmp_path)
+    tables, generated = tmp_path / "tables", tmp_path / "generated"
+    out = validation.validate_heldout(d, results, tables, generated)
+    assert out is not None
+    written = {p.stem for p in tables.glob("*.csv")}
+    assert {"validation_heldout", "validation_agreement",
+            "validation_heldout_disagreements"} <= written <= set(report.TABLES)
+    agreement = pd.read_csv(tables / "validation_agreement.csv")
+    seed = agreement[agreement["category"] == "seed"].iloc[0]
+    assert (seed["a_units"], seed["b_units"], seed["both_units"]) == (1, 0, 0)
+    scores = pd.read_csv(tables / "validation_heldout.csv")
+    cons = scores[(scores["reference"] == "consensus") & (scores["stratum"] == "all")
+                  & (scores["category"] == "all")].iloc[0]
+    assert (cons["tp"], cons["fp"], cons["fn"]) == (2, 0, 0)  # the consensus took A's seed site
+    assert "\\newcommand" in (generated / "validation_heldout.tex").read_text(encoding="utf-8")
+
+
+def test_heldout_views_are_written_from_the_clones_and_missing_files_counted(tmp_path):
+    from analysis import validation
+    results, d = _heldout_study(tmp_path)
+    clones = tmp_path / "clones"
+    (clones / "o__r").mkdir(parents=True)
+    (clones / "o__r" / "train.py").write_text("import mlflow\nimport numpy\nmlflow.log_param('a', 1)\n")
+    _csv(d / "repos_sample.csv", "id,repo,commit,stratum,files,rank", ["R01,o__r,abc,other,2,1"])
+    code = validation.main(["--labels", str(d.parent), "--results", str(results), "--clones",
+                            str(clones), "--heldout-views", str(tmp_path / "views")])
+    assert code == 1  # util.py is missing from the clone: counted, and the exit code says so
+    views = tmp_path / "views"
+    assert sorted(p.name for p in views.glob("*.txt")) == ["H001.txt"]
+    assert "mlflow.log_param" in (views / "H001.txt").read_text(encoding="utf-8")
+    assert (views / "repos" / "R01" / "train.py.txt").is_file()
+    assert list(pd.read_csv(views / "repos" / "index.csv")["id"]) == ["R01"]
