@@ -243,38 +243,40 @@ LABELS = {"logs_params": "Logs parameters", "logs_metrics": "Logs metrics", "use
           "data_versioning": "Versions data", "env_versioning": "Versions the environment", "ci": "Has CI"}
 
 
+#: The strata of ``rq_bias`` the robustness table spans (owner initial, evidence strength).
+BIAS_STRATA = (("owner_initial", "digit"), ("owner_initial", "a"), ("owner_initial", "other"),
+               ("evidence", "strong"), ("evidence", "medium"), ("evidence", "weak"))
+
+
 def latex(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """``rq_clusters``: per-repository and family-collapsed shares with both intervals;
-    ``rq_bias``: the shares per owner initial and evidence strength."""
-    c = tables["rq_clusters"]
-    rows = [[LABELS.get(r["measure"], r["measure"]), percent(r["share"]), percent_interval(r["ci_low"], r["ci_high"]),
-             percent(r["family_share"]), percent_interval(r["cluster_ci_low"], r["cluster_ci_high"])]
-            for r in c.to_dict("records")]
-    clu = booktabs(["Measure", "Share", "Wilson 95\\% CI", "One per family", "Cluster 95\\% CI"], "lrrrr", rows,
-                   stage="stats")
+    """``rq_robustness``: per headline measure, the share over all analysed projects (Wilson
+    95% CI), over the engineered projects, with one vote per template family (cluster-bootstrap
+    95% CI over families), post-stratified by the owner's initial, and the lowest and highest
+    share over the frame's strata (:data:`BIAS_STRATA`; each stratum's share is in
+    ``rq_bias.csv``). Percentages without the sign."""
+    c = tables["rq_clusters"].set_index("measure")
     b = tables["rq_bias"]
-    strata = [("owner_initial", "digit"), ("owner_initial", "a"), ("owner_initial", "other"),
-              ("evidence", "strong"), ("evidence", "medium"), ("evidence", "weak")]
-    brows = []
-    for _rq, col in HEADLINE:
-        part = b[b["measure"] == col].set_index(["dimension", "stratum"])
-        w = ("reweighted", "owner_initial")
-        brows.append([LABELS.get(col, col), *(percent(part.loc[k, "share"]) if k in part.index else "n/a"
-                                              for k in strata),
-                      percent(part.loc[w, "share"]) if w in part.index else "n/a"])
-    n = b[b["measure"] == HEADLINE[0][1]].set_index(["dimension", "stratum"])["n"]
-    head = ["Measure", *(f"{s} ($n$={int(n.get((d, s), 0))})" for d, s in strata), "Reweighted"]
-    bias_tex = booktabs(head, "lrrrrrrr", brows, stage="stats")
     s = tables["rq_sensitivity"]
-    erows = []
+    na = int(s[s["population"] == "all analysed"]["n"].iloc[0]) if len(s) else 0
+    ne = int(s[s["population"] == "engineered projects"]["n"].iloc[0]) if len(s) else 0
+    rows = []
     for _rq, col in HEADLINE:
         part = s[s["measure"] == col].set_index("population")
         a, e = part.loc["all analysed"], part.loc["engineered projects"]
-        erows.append([LABELS.get(col, col), percent(a["share"]), percent_interval(a["ci_low"], a["ci_high"]),
-                      percent(e["share"]), percent_interval(e["ci_low"], e["ci_high"])])
-    na = int(s[s["population"] == "all analysed"]["n"].iloc[0]) if len(s) else 0
-    ne = int(s[s["population"] == "engineered projects"]["n"].iloc[0]) if len(s) else 0
-    eng_tex = booktabs(["Measure", f"All ($n$={na})", "95\\% CI", f"Engineered ($n$={ne})", "95\\% CI"],
-                       "lrrrr", erows, stage="stats")
-    return {"rq_clusters": clu, "rq_bias": bias_tex, "rq_engineered": eng_tex}
+        bias = b[b["measure"] == col].set_index(["dimension", "stratum"])
+        strata = [bias.loc[k, "share"] for k in BIAS_STRATA if k in bias.index]
+        w = ("reweighted", "owner_initial")
+        fam = c.loc[col] if col in c.index else None
+        rows.append([
+            LABELS.get(col, col),
+            f"{percent(a['share'], sign=False)} {percent_interval(a['ci_low'], a['ci_high'], sign=False)}",
+            percent(e["share"], sign=False),
+            "n/a" if fam is None else f"{percent(fam['family_share'], sign=False)} "
+            f"{percent_interval(fam['cluster_ci_low'], fam['cluster_ci_high'], sign=False)}",
+            percent(bias.loc[w, "share"], sign=False) if w in bias.index else "n/a",
+            percent_interval(min(strata), max(strata), sign=False, brackets=False) if strata else "n/a",
+        ])
+    head = ["Measure", f"All ($n$={na:,}) [CI]", f"Engineered ($n$={ne:,})", "Per family [cluster CI]",
+            "Reweighted", "Strata range"]
+    return {"rq_robustness": booktabs(head, "lrrrrr", rows, stage="stats")}
 

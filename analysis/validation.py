@@ -532,5 +532,10 @@ TABLE_DOCS["validation_repos_disagreements"] = {
         "field": {"type": "string", "description": "repo_features.csv column"},
         "consensus": {"type": "string", "description": "the annotators' consensus value"},
         "scanner": {"type": "string", "description": "the scanner's value"},
+        "side": {"type": "string", "description": "the side that erred: label or scanner "
+                 "(study/validation/heldout/repos_scanner_notes.csv; empty: not examined)"},
+        "decision": {"type": "string", "description": "label_corrected, detector_fixed, "
+                     "static_limit or definition_gap"},
+        "explanation": {"type": "string", "description": "why the two differ"},
     },
 }

@@ -7,7 +7,7 @@ Inputs, in ``study/validation/heldout/`` (see its README): ``sample.csv``, ``str
 (one row per site key where the annotators differ, :mod:`analysis.validation_heldout`),
 ``adjudication.csv`` (one row per disagreement of the consensus with the scanner, as in the
 development sample), ``repos_sample.csv``, ``repos_a.csv``, ``repos_b.csv`` and
-``repos_adjudication.csv`` (:mod:`analysis.validation_repos`).
+``repos_adjudication.csv`` and ``repos_scanner_notes.csv`` (:mod:`analysis.validation_repos`).
 
 Outputs: tables ``validation_heldout`` (per reference, category and stratum: counts, precision
 and recall with Wilson intervals, frame-weighted estimates; ``reference`` is ``consensus``, the
@@ -127,7 +127,9 @@ def repo_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame] | None:
         return None  # another corpus (the demo's)
     scanner = vrepos.scanner_values(features, sorted(cons["repo"]))
     return {"scores": vrepos.score(a, b, cons, scanner),
-            "disagreements": vrepos.disagreements(cons, scanner), "adjudication": adj,
+            "disagreements": vrepos.disagreements(
+                cons, scanner, read_study_table(d, "repos_scanner_notes", vrepos.NOTE_COLUMNS,
+                                                required=False)), "adjudication": adj,
             "sample": sample}
 
 
@@ -139,7 +141,7 @@ def macros(m: Macros, files: dict[str, pd.DataFrame], repos: dict[str, pd.DataFr
     m.count("ValHRepos", sample["repo"].nunique(), grouping=False)
     m.count("ValHNotebooks", int((sample["kind"] == "ipynb").sum()), grouping=False)
     m.count("ValHLongFiles", int((sample["stratum"] == "long").sum()), grouping=False)
-    m.count("ValHUnits", int(sample["units"].sum()), grouping=True)
+    m.count("ValHUnits", int(pd.to_numeric(sample["units"]).sum()), grouping=True)
     m.count("ValHAdjudicatedAB", len(files.get("adjudication_ab", [])), grouping=False)
     for r in files["agreement"].itertuples(index=False):
         c = _WORDS[r.category]

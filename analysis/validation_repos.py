@@ -196,9 +196,25 @@ def score(a: pd.DataFrame, b: pd.DataFrame, cons: pd.DataFrame,
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
-def disagreements(cons: pd.DataFrame, scanner: pd.DataFrame) -> pd.DataFrame:
-    """Every (repository, field) where the scanner differs from the consensus."""
+#: Columns of ``repos_scanner_notes.csv``: the examination of each difference between the
+#: consensus and the scanner (``side``: ``label`` or ``scanner``; ``decision`` as in the
+#: file-level adjudication). The scores are not changed by it; the notes explain the differences.
+NOTE_COLUMNS = ["repo", "field", "side", "decision", "explanation"]
+
+
+def disagreements(cons: pd.DataFrame, scanner: pd.DataFrame,
+                  notes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every (repository, field) where the scanner differs from the consensus, with the
+    examination of it from ``notes`` (:data:`NOTE_COLUMNS`; empty where there is none)."""
     ic, isc = cons.set_index("repo"), scanner.set_index("repo")
-    rows = [{"repo": r, "field": f, "consensus": ic.at[r, f], "scanner": isc.at[r, f]}
-            for r in sorted(ic.index) for f in FIELDS if ic.at[r, f] != isc.at[r, f]]
-    return pd.DataFrame(rows, columns=["repo", "field", "consensus", "scanner"])
+    known = {} if notes is None else {(r.repo, r.field): r for r in notes.itertuples(index=False)}
+    rows = []
+    for r in sorted(ic.index):
+        for f in FIELDS:
+            if ic.at[r, f] != isc.at[r, f]:
+                n = known.get((r, f))
+                rows.append({"repo": r, "field": f, "consensus": ic.at[r, f], "scanner": isc.at[r, f],
+                             "side": n.side if n else "", "decision": n.decision if n else "",
+                             "explanation": n.explanation if n else ""})
+    return pd.DataFrame(rows, columns=["repo", "field", "consensus", "scanner", "side", "decision",
+                                       "explanation"])

@@ -163,7 +163,7 @@ def test_headline_shares_over_all_and_engineered_projects() -> None:
         "has CI", "70.0\\%", "25.0\\%")
     assert (m.values["EngAnalysed"], m.values["EngAnalysedPct"]) == ("4", "40.0\\%")
     assert (m.values["EngMinAuthors"], m.values["EngMinCommits"], m.values["EngMinAgeDays"]) == ("2", "20", "30")
-    tex = sensitivity.latex(out)["rq_engineered"]
+    tex = sensitivity.latex(out)["rq_robustness"]
     assert "Engineered ($n$=4)" in tex and "All ($n$=10)" in tex
 
 

@@ -229,3 +229,12 @@ def test_heldout_views_are_written_from_the_clones_and_missing_files_counted(tmp
     assert "mlflow.log_param" in (views / "H001.txt").read_text(encoding="utf-8")
     assert (views / "repos" / "R01" / "train.py.txt").is_file()
     assert list(pd.read_csv(views / "repos" / "index.csv")["id"]) == ["R01"]
+
+
+def test_heldout_macros_count_the_units_as_numbers(tmp_path):
+    """sample.csv is read as text: the unit count is a sum of numbers, not of strings."""
+    from analysis import validation
+    results, d = _heldout_study(tmp_path)
+    validation.validate_heldout(d, results, tmp_path / "tables", tmp_path / "generated")
+    text = (tmp_path / "generated" / "validation_heldout.tex").read_text(encoding="utf-8")
+    assert "\\newcommand{\\ValHUnits}{7}" in text
