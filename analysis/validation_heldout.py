@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -105,10 +105,12 @@ def render(text: str, kind: str) -> tuple[str, int]:
     return "\n".join(out) + "\n", units
 
 
-def build_frame(results_dir: Path, repos: Iterable[str], read_text: TextReader,
-                seed: int = HELDOUT_SEED) -> pd.DataFrame:
-    """Every frame file (see the module docstring) with its stratum, units and rank, by rank."""
-    files = read_table(results_dir, "files", ["repo", "path", "kind", "status", "lines"])
+def heldout_files(results_dir: Path, repos: Iterable[str],
+                  extra: Sequence[str] = ()) -> tuple[dict[str, str], pd.DataFrame]:
+    """The selected held-out repositories' pinned commits (repository id -> SHA) and their
+    parsed ``.py``/``.ipynb`` rows of ``files.csv`` (``repo, path, kind, status`` and ``extra``
+    columns), the frame both held-out draws start from."""
+    files = read_table(results_dir, "files", ["repo", "path", "kind", "status", *extra])
     corpus = read_table(results_dir, "corpus", ["full_name", "sha", "selected"])
     held = set(repos)
     corpus = corpus[(corpus["selected"].str.lower() == "true")
@@ -116,6 +118,13 @@ def build_frame(results_dir: Path, repos: Iterable[str], read_text: TextReader,
     commits = {repo_id(r.full_name): r.sha for r in corpus.itertuples()}
     f = files[(files["status"] == "parsed") & files["kind"].isin(["py", "ipynb"])
               & files["repo"].isin(commits)].copy()
+    return commits, f
+
+
+def build_frame(results_dir: Path, repos: Iterable[str], read_text: TextReader,
+                seed: int = HELDOUT_SEED) -> pd.DataFrame:
+    """Every frame file (see the module docstring) with its stratum, units and rank, by rank."""
+    commits, f = heldout_files(results_dir, repos, ["lines"])
     f["lines"] = pd.to_numeric(f["lines"], errors="coerce").fillna(0).astype(int)
     rows = []
     for r in f.itertuples():

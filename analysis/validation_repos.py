@@ -31,10 +31,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.inference import wilson_or_nan
-from analysis.results import read_table
 from analysis.validation_draw import REGISTRY_CUES
-from analysis.validation_heldout import HELDOUT_SEED, TextReader
-from miners.schema.ids import repo_id
+from analysis.validation_heldout import HELDOUT_SEED, TextReader, heldout_files
 
 BOOL_FIELDS = ("logs_params", "logs_metrics", "uses_registry", "uses_stages", "uses_aliases",
                "sets_seed")
@@ -56,14 +54,7 @@ def repo_rank(seed: int, repo: str) -> str:
 def build_frame(results_dir: Path, repos: Iterable[str], read_text: TextReader,
                 seed: int = HELDOUT_SEED) -> pd.DataFrame:
     """Every frame repository with its stratum, number of parsed files and rank, by rank."""
-    files = read_table(results_dir, "files", ["repo", "path", "kind", "status"])
-    corpus = read_table(results_dir, "corpus", ["full_name", "sha", "selected"])
-    held = set(repos)
-    corpus = corpus[(corpus["selected"].str.lower() == "true")
-                    & corpus["full_name"].map(repo_id).isin(held)]
-    commits = {repo_id(r.full_name): r.sha for r in corpus.itertuples()}
-    f = files[(files["status"] == "parsed") & files["kind"].isin(["py", "ipynb"])
-              & files["repo"].isin(commits)]
+    commits, f = heldout_files(results_dir, repos)
     rows = []
     for repo, grp in f.groupby("repo", sort=True):
         mentions = cue = False
