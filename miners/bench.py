@@ -84,6 +84,17 @@ def _load(corpus: Path, max_files: int) -> tuple[list[Path], list[tuple[str, lis
     return repos, files
 
 
+def subset_corpus(corpus: Path, files: list[tuple[str, list[str], int]], into: Path) -> list[Path]:
+    """A corpus of just ``files`` (``<repo>/<path>`` under ``corpus``), copied to ``into``, so that
+    the scanner rows of a ``--max-files`` bench time the very files the parser baselines parse.
+    Returns its repository folders, sorted."""
+    for rel, _units, _size in files:
+        target = into / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(corpus / rel, target)
+    return sorted(p for p in into.iterdir() if p.is_dir()) if into.is_dir() else []
+
+
 def _time(fn, files) -> tuple[float, int]:
     ok = 0
     t0 = time.perf_counter()
@@ -205,7 +216,8 @@ def run_bench(corpus: Path, work: Path, max_files: int = 0, skip_qnp: bool = Fal
         t_qnp = float(agree["qnp_seconds"])  # type: ignore[arg-type]
         rows.append(("libcst + QualifiedNameProvider", t_qnp))
     if max_files:
-        print("(--max-files given: scanner rows below cover all files of the corpus, baselines only the first files)")
+        repos = subset_corpus(corpus, files, work / "subset")
+        print(f"(--max-files given: every row covers the same {n} files, copied to {work / 'subset'})")
     def best(name: str, jobs: int, warm: bool = False):
         runs = []
         for i in range(repeat):

@@ -39,3 +39,21 @@ def test_census_report_reads_the_latest_run_log_of_each_stage(tmp_path) -> None:
     text = census_report((mine_logs, hist_logs))
     assert " 1065 repos,   500 run,   565 restored" in text and "200.0 repos/min" in text
     assert "history  no run log" in text
+
+
+def test_max_files_scans_the_same_files_the_baselines_parse(tmp_path) -> None:
+    from miners.bench import _load, subset_corpus
+    from miners.scan.tables import scan
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for project in SAMPLE.iterdir():
+        (corpus / project.name).symlink_to(project)
+    _repos, files = _load(corpus, 3)
+    repos = subset_corpus(corpus, files, tmp_path / "subset")
+    result_dir = tmp_path / "out"
+    scan(repos, result_dir, jobs=1, cache_dir=tmp_path / "cache", progress=False)
+    scanned = (result_dir / "files.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(files) == 3 and len(scanned) == 3  # not every file of the corpus
+    assert sorted(f"{line.split(',')[0]}/{line.split(',')[1]}" for line in scanned) == sorted(
+        rel for rel, _units, _size in files)
