@@ -313,8 +313,8 @@ def write_heldout_views(results_dir: Path, clones_dir: Path, sample: pd.DataFram
     """The annotators' views of a drawn held-out sample: ``<views>/<id>.txt`` per file (numbered
     lines, :func:`analysis.validation_heldout.render`), ``index.csv``, and
     ``<views>/repos/<id>/<path>.txt`` with ``repos/index.csv`` for the repository sample. Views
-    are project code and never committed. Returns (file views, files missing from the clones):
-    a missing file gets no view and is counted, never silently skipped."""
+    are project code and never committed. Returns (file views, files without a view): a file
+    missing from the clones or that cannot be rendered gets no view and is counted."""
     read = heldout.read_text_from(clones_dir)
     views = Path(views)
     views.mkdir(parents=True, exist_ok=True)
@@ -340,7 +340,8 @@ def write_heldout_views(results_dir: Path, clones_dir: Path, sample: pd.DataFram
                 continue
             try:
                 text, _ = heldout.render(raw, kind)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError):  # e.g. a notebook that is not JSON
+                missing += 1
                 continue
             target = views / "repos" / r.id / f"{path}.txt"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -367,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="write the annotators' views of the drawn held-out samples (sample.csv, "
                         "repos_sample.csv) into DIR from --clones, without drawing again")
     p.add_argument(
-        "--clones", type=Path, default=Path("data/clones"), help="clone work trees (--draw)"
+        "--clones", type=Path, default=Path("data/clones"),
+        help="clone work trees (--draw, --heldout-draw, --heldout-views)"
     )
     p.add_argument("--n-files", type=int, default=44)
     p.add_argument("--min-repos", type=int, default=22)
@@ -382,11 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         if a.heldout_views is not None:
             hd = a.labels / "heldout"
             sample = read_study_table(hd, "sample", heldout.SAMPLE_COLUMNS)
-            rsample = read_study_table(hd, "repos_sample", ["id", "repo", "commit", "files"])
+            rsample = read_study_table(hd, "repos_sample", vrepos.SAMPLE_COLUMNS)
             n, missing = write_heldout_views(a.results, a.clones, sample, rsample, a.heldout_views)
             print(f"validate: {n} of {len(sample)} held-out file views and the views of "
                   f"{len(rsample)} repositories written to {a.heldout_views}; {missing} files "
-                  f"missing from {a.clones}", file=sys.stderr)
+                  f"without a view (missing from {a.clones} or unreadable)", file=sys.stderr)
             return 0 if missing == 0 else 1
         if a.heldout_draw:
             s, rs = run_heldout_draw(a.results, a.clones, a.labels / "heldout", a.views, a.force)
