@@ -32,10 +32,18 @@ SECTIONS: list[tuple[str, ModuleType]] = [
 ]
 
 
+def _seeds(seeder: seeds.Seeder) -> str:
+    """A seeding function's framework and, where it seeds more, every framework it covers
+    (``numpy.random.seed`` also seeds scikit-learn, which draws from NumPy's global generator
+    when ``random_state`` is None): ``seed_coverage`` counts the covered frameworks as seeded."""
+    extra = [c for c in seeder.covers if c != seeder.framework]
+    return seeder.framework + (f"; also covers {', '.join(extra)}" if extra else "")
+
+
 def _tables() -> dict[str, list[tuple[str, str]]]:
     return {
         "tracking": sorted((k, v) for k, v in tracking.KINDS.items()),
-        "seed": sorted([(k, v.framework) for k, v in {**seeds.CALLS, **seeds.GENERATORS}.items()]
+        "seed": sorted([(k, _seeds(v)) for k, v in {**seeds.CALLS, **seeds.GENERATORS}.items()]
                        + [(k, v[0]) for k, v in seeds.DETERMINISM.items()]
                        + [(k, v[0]) for k, v in seeds.ASSIGNMENTS.items()]
                        + [(f"os.environ[{k}]", v) for k, v in seeds.ENV.items()]),
@@ -61,7 +69,7 @@ def render(fmt: str = "markdown") -> str:
         out.append(f"## {title}\n\n{inspect.getdoc(module)}\n")
         cat = getattr(module, "CATEGORY", None)
         if cat in tables:
-            label = {"seed": "framework", "model_ref": "source"}.get(cat, "kind")
+            label = {"seed": "framework it seeds", "model_ref": "source"}.get(cat, "kind")
             out.append(f"| qualified name | {label} |\n|---|---|")
             out.extend(f"| `{k}` | {v} |" for k, v in tables[cat])
             out.append("")

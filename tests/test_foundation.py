@@ -88,3 +88,11 @@ def test_miner_version_digests_the_mined_rooms_only(tmp_path):
     assert seeds.read_text() != text and miners.source_digest(root) == before  # a docstring edit
     seeds.write_text(text.replace('"random_state", "random_seed", "seed"', '"random_state", "seed"', 1))
     assert miners.source_digest(root) != before  # a detector's table
+
+
+def test_codebook_prints_what_a_seeding_function_also_covers():
+    """seed_coverage counts the frameworks a seeding function covers; the codebook must say so
+    (the held-out validation found a difference that rested on this unprinted rule)."""
+    text = render("markdown")
+    assert "| `numpy.random.seed` | numpy; also covers sklearn |" in text
+    assert "| `torch.manual_seed` | torch |" in text
