@@ -206,13 +206,20 @@ def validate(
 def validate_heldout(heldout_dir: Path, results_dir: Path, tables_dir: Path,
                      generated_dir: Path) -> dict[str, pd.DataFrame] | None:
     """The held-out validation (:mod:`analysis.validation_heldout_report`) when both
-    annotators' labels exist: its tables, ``validation_heldout.tex`` (macros) and
-    ``validation_heldout_table.tex``. Returns the file-level results, or None."""
+    annotators' labels exist and ``results_dir`` holds the held-out files: its tables,
+    ``validation_heldout.tex`` (macros) and ``validation_heldout_table.tex``. Returns the
+    file-level results, or None. On another corpus (the demo's), which holds none of the
+    held-out files, nothing is written: the paper then says the validation is not part of
+    that build, rather than print undefined or empty estimates."""
     from analysis import validation_heldout_report as report
 
     if not report.present(heldout_dir):
         return None
     files = report.file_level(heldout_dir, results_dir)
+    if int(files["scored_files"]["n"].iloc[0]) == 0:
+        print(f"validate: the held-out files are not in {results_dir}: held-out validation "
+              "not written for this corpus", file=sys.stderr)
+        return None
     repos = report.repo_level(heldout_dir, results_dir)
     tables = {"validation_heldout": files["scores"], "validation_agreement": files["agreement"],
               "validation_heldout_disagreements": files["disagreements"]}

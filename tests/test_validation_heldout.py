@@ -238,3 +238,18 @@ def test_heldout_macros_count_the_units_as_numbers(tmp_path):
     validation.validate_heldout(d, results, tmp_path / "tables", tmp_path / "generated")
     text = (tmp_path / "generated" / "validation_heldout.tex").read_text(encoding="utf-8")
     assert "\\newcommand{\\ValHUnits}{7}" in text
+
+
+def test_heldout_validation_is_not_written_for_a_corpus_without_the_heldout_files(tmp_path):
+    """The demo's corpus holds none of the held-out files: no tables and no macros, so the paper
+    shows its 'not available in this build' text instead of undefined macros."""
+    from analysis import validation
+    from tests.test_stats import _write
+    _results, d = _heldout_study(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    _write(other / "files.csv", ["repo", "path", "kind", "status"],
+           [{"repo": "x__y", "path": "a.py", "kind": "py", "status": "parsed"}])
+    tables, generated = tmp_path / "tables", tmp_path / "generated"
+    assert validation.validate_heldout(d, other, tables, generated) is None
+    assert not list(tables.glob("*.csv")) and not (generated / "validation_heldout.tex").exists()
