@@ -216,7 +216,7 @@ def validate_heldout(heldout_dir: Path, results_dir: Path, tables_dir: Path,
     if not report.present(heldout_dir):
         return None
     files = report.file_level(heldout_dir, results_dir)
-    if int(files["scored_files"]["n"].iloc[0]) == 0:
+    if files is None:
         print(f"validate: the held-out files are not in {results_dir}: held-out validation "
               "not written for this corpus", file=sys.stderr)
         return None

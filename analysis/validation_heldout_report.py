@@ -64,8 +64,9 @@ def _sample(d: Path) -> pd.DataFrame:
     return s
 
 
-def file_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame]:
-    """Agreement, consensus, scores and disagreements of the held-out file sample."""
+def file_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame] | None:
+    """Agreement, consensus, scores and disagreements of the held-out file sample; None for a
+    corpus that does not hold every held-out file (the demo's): nothing there to score."""
     sample = _sample(d)
     a = read_labels(d, sample, "labels_a")
     b = read_labels(d, sample, "labels_b")
@@ -78,17 +79,8 @@ def file_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame]:
     scanned = read_table(results_dir, "files", ["repo", "path"]) if table_path(
         results_dir, "files").is_file() else pd.DataFrame(columns=["repo", "path"])
     keys = set(zip(scanned["repo"], scanned["path"], strict=True))
-    inside = [(r, p) in keys for r, p in zip(sample["repo"], sample["path"], strict=True)]
-    scored = sample[pd.Series(inside, index=sample.index, dtype=bool)].reset_index(drop=True)
-    out: dict[str, pd.DataFrame] = {"agreement": agreement, "consensus": cons}
-    if len(scored) < len(sample):
-        # another corpus (the demo's): the held-out files are not in it; nothing is scored
-        empty = score(match(cons.iloc[0:0], cons.iloc[0:0].assign(detail="")), scored.iloc[0:0])
-        out["scores"] = pd.concat([empty.assign(reference=r) for r in ("consensus", "adjudicated")])
-        out["disagreements"] = disagreements(match(cons.iloc[0:0], cons.iloc[0:0].assign(detail="")),
-                                             scored)
-        out["scored_files"] = pd.DataFrame({"n": [0]})
-        return out
+    if not all((r, p) in keys for r, p in zip(sample["repo"], sample["path"], strict=True)):
+        return None
     v1_sample = sample[["repo", "commit", "path", "kind", "lines", "stratum", "rank"]]
     sites = read_sites(results_dir, v1_sample)
     adj = read_adjudication(d) if (d / "adjudication.csv").is_file() else pd.DataFrame(
@@ -105,10 +97,9 @@ def file_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame]:
              for r in adj.to_dict("records")}
     dis["note"] = [notes.get((r.repo, r.path, -1 if r.cell == "" else int(r.cell), int(r.line),
                               r.category), r.note) for r in dis.itertuples(index=False)]
-    out.update({"scores": pd.concat([s_cons, s_final], ignore_index=True),
-                "disagreements": dis, "final": final, "adjudication": adj,
-                "adjudication_ab": adj_ab, "scored_files": pd.DataFrame({"n": [len(scored)]})})
-    return out
+    return {"agreement": agreement, "consensus": cons,
+            "scores": pd.concat([s_cons, s_final], ignore_index=True),
+            "disagreements": dis, "final": final, "adjudication": adj, "adjudication_ab": adj_ab}
 
 
 def repo_level(d: Path, results_dir: Path) -> dict[str, pd.DataFrame] | None:
@@ -164,13 +155,12 @@ def macros(m: Macros, files: dict[str, pd.DataFrame], repos: dict[str, pd.DataFr
                   percent_interval(r.precision_low, r.precision_high, sign=False, brackets=True))
             m.raw(f"ValH{word}{c}RecallCI",
                   percent_interval(r.recall_low, r.recall_high, sign=False, brackets=True))
-    adj = files.get("adjudication")
-    if adj is not None:
-        m.count("ValHAdjudicated", len(adj), grouping=False)
-        m.count("ValHAdjLabelSide", int((adj["side"] == "label").sum()), grouping=False)
-        m.count("ValHAdjScannerSide", int((adj["side"] == "scanner").sum()), grouping=False)
+    adj = files["adjudication"]
+    m.count("ValHAdjudicated", len(adj), grouping=False)
+    m.count("ValHAdjLabelSide", int((adj["side"] == "label").sum()), grouping=False)
+    m.count("ValHAdjScannerSide", int((adj["side"] == "scanner").sum()), grouping=False)
     if repos is None:
-        # not scored on this corpus (the demo's): every macro the paper uses is still defined
+        # no repository-level labels: every macro the paper uses is still defined
         for name in ("ValRRepos", "ValRAdjudicated", "ValRScannerDisagreements"):
             m.raw(name, "n/a")
         for f in _FIELD_WORDS.values():
