@@ -13,7 +13,7 @@ JOBS ?= 2
 FRAME_SOURCE ?= ../shared/corpus/candidates.csv
 BENCH_CORPUS ?= data/bench-corpus
 
-.PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine history rerun rerun-order rerun-check analysis validate figures paper datapackage study browse
+.PHONY: help venv demo test identical lint codebook bench lock clean frame discover mine history rerun rerun-mirrors rerun-order rerun-check analysis validate figures paper datapackage study browse
 
 help: ## list the targets (this text)
 	@echo "mlflow-mining: make <target>"
@@ -60,12 +60,13 @@ mine: $(STAMP) ## frame/discovery -> sample -> clone -> scan -> results/ (URL_TE
 		--snapshots study/snapshots.csv \
 		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-RERUN_REPOS ?= $(shell grep -v '^\#' study/rerun-explicit.txt | paste -sd, -)
+rerun: $(STAMP) ## the reproducibility study, in chunks: the census's seeded queue, probed then repeated in 3 conditions; resumes from results/records/rerun (MAX_HOURS=, JOBS=, SCHEDULER=tcp://..., URL_TEMPLATE=...)
+	$(PY) -m miners rerun-study --corpus results/corpus.csv --records results/records --out results \
+		--work data/rerun-study --cache data/rerun-cache --jobs $(JOBS) --max-hours $(or $(MAX_HOURS),0) \
+		$(if $(URL_TEMPLATE),--url-template '$(URL_TEMPLATE)') $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(RERUN_ARGS)
 
-rerun: $(STAMP) ## re-execute the seeded sample (SAMPLE_N=40) + study/rerun-explicit.txt, sandboxed (runs, timeout: protocol [rerun]; RUNS=, TIMEOUT= override)
-	$(PY) -m miners rerun --corpus results/corpus.csv --clones data/clones --sample $(or $(SAMPLE_N),40) \
-		--repos '$(RERUN_REPOS)' $(if $(RUNS),--runs $(RUNS)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) --out results \
-		--work data/rerun --cache data/rerun-cache --jobs $(JOBS) $(RERUN_ARGS)
+rerun-mirrors: $(STAMP) ## the next N=100 projects the study has not attempted: the mirrors the next chunk needs (MISSING=URL_TEMPLATE lists only absent ones)
+	@$(PY) -m miners rerun-mirrors --next $(or $(N),100) $(if $(MISSING),--missing '$(MISSING)')
 
 READ := data/first30
 rerun-check: $(STAMP) ## re-mine the read projects (study/rerun-readings/order.csv) from URL_TEMPLATE, run each once as written, compare with the reading

@@ -146,6 +146,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unsafe-no-sandbox", action="store_true", help="run untrusted code without a sandbox")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("rerun-study", help="the reproducibility study: the census's seeded queue, probed then repeated in "
+                                            "three conditions, resumable from results/records/rerun (make rerun)")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="the census (results/corpus.csv)")
+    p.add_argument("--protocol", type=Path, default=Path("study/protocol.toml"),
+                   help="its [rerun] section gives runs, timeout, max_recipes, latest_date and target_judged")
+    p.add_argument("--url-template", default=None, help="clone URL template (default: the protocol's), "
+                                                        "e.g. file:///work/.mirror/{owner}+{name}/repo")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the order (default 2026, the protocol's)")
+    p.add_argument("--work", type=Path, default=Path("data/rerun-study"), help="clones, envs, runs and work records")
+    p.add_argument("--cache", type=Path, default=Path("data/rerun-cache"), help="package cache shared by the projects")
+    p.add_argument("--records", type=Path, default=Path("results/records"), help="committed records (read and written)")
+    p.add_argument("--out", type=Path, default=Path("results"), help="where the CSVs go")
+    p.add_argument("--max-hours", type=float, default=0.0, help="start no project after this many hours (0: no limit)")
+    p.add_argument("--max-projects", type=int, default=0, help="attempt at most this many new projects (0: no limit)")
+    p.add_argument("--target-judged", type=int, default=None, help="default: the protocol's [rerun] target_judged")
+    p.add_argument("--jobs", type=_positive, default=1, help="projects at a time on this machine")
+    p.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a Dask scheduler: run the projects there")
+    p.add_argument("--runs", type=_positive, default=None)
+    p.add_argument("--timeout", type=float, default=None)
+    p.add_argument("--memory-mb", type=_positive, default=12288)
+    p.add_argument("--wheels", type=Path, default=Path("/opt/wheels"))
+    p.add_argument("--python-env", type=Path, default=None, help="one existing environment for every project (tests)")
+    p.add_argument("--publish-only", action="store_true", help="attempt nothing: publish the committed records")
+    p.add_argument("--unsafe-no-sandbox", action="store_true")
+
+    p = sub.add_parser("rerun-mirrors", help="the next pending projects of the study's queue: the mirrors a chunk needs")
+    p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"))
+    p.add_argument("--records", type=Path, default=Path("results/records"))
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--next", type=int, default=100, help="how many (default 100)")
+    p.add_argument("--missing", default=None, metavar="URL_TEMPLATE",
+                   help="list only those whose file:// mirror under this template is absent")
+
     p = sub.add_parser("rerun-order", help="the seeded rerun order: eligible projects by rank, one per template family")
     p.add_argument("--corpus", type=Path, default=Path("results/corpus.csv"), help="mined corpus (results/corpus.csv)")
     p.add_argument("--features", type=Path, default=None, help="repo_features.csv (default: next to --corpus)")
@@ -223,6 +256,87 @@ def _rerun(args: argparse.Namespace) -> int:
     for row in publish(projects, cfg, args.out, drawn):
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
+    return 0
+
+
+def _study_queue(corpus: Path, seed: int) -> list:
+    from miners.rerun.study import queue
+
+    features, practices = corpus.parent / "repo_features.csv", corpus.parent / "repo_practices.csv"
+    for f in (corpus, features, practices):
+        if not f.exists():
+            raise UsageError(f"{f} not found: run `make mine` first (the study draws from the census)")
+    return queue(corpus, features, practices, seed)
+
+
+def _local_path(template: str, full_name: str) -> Path | None:
+    from miners.corpus.clone_stage import url_for
+
+    url = url_for(template, full_name)
+    return Path(url.removeprefix("file://")) if url.startswith("file://") else None
+
+
+def _rerun_study(args: argparse.Namespace) -> int:
+    from miners.corpus.clone_stage import url_for
+    from miners.protocol import Rerun, load
+    from miners.rerun import study
+    from miners.rerun.config import Config
+    from miners.rerun.publish import publish_study
+    from miners.rerun.sandbox import NoSandbox
+
+    proto = load(args.protocol) if args.protocol.exists() else None
+    settings = proto.rerun if proto else Rerun()
+    template = args.url_template or (proto.clone.url_template if proto else "https://github.com/{owner}/{name}.git")
+    items = _study_queue(args.corpus, args.seed)
+    cfg = Config(work=args.work.resolve(), runs=args.runs or settings.runs, conditions=study.ALL,
+                 timeout=args.timeout or settings.timeout_seconds, max_recipes=settings.max_recipes,
+                 latest_date=settings.latest_date, memory_mb=args.memory_mb, jobs=args.jobs,
+                 wheels=args.wheels.resolve() if args.wheels.is_dir() else None,
+                 unsafe_no_sandbox=args.unsafe_no_sandbox, cache=args.cache.resolve(),
+                 python_env=args.python_env.resolve() if args.python_env else None)
+    target = settings.target_judged if args.target_judged is None else args.target_judged
+
+    def available(name: str) -> bool:
+        local = _local_path(template, name)
+        return local is None or local.exists()
+
+    if not args.publish_only:
+        from miners.rerun.publish import harness_version
+
+        limit = args.max_projects
+        started = {"n": 0}
+
+        def gate(name: str) -> bool:
+            if limit and started["n"] >= limit:
+                return False
+            ok = available(name)
+            started["n"] += ok
+            return ok
+
+        try:
+            prog = study.chunk(items, cfg, args.records, lambda n: url_for(template, n), harness=harness_version(),
+                               max_hours=args.max_hours, target_judged=target, scheduler=args.scheduler,
+                               available=gate)
+        except NoSandbox as exc:
+            raise UsageError(str(exc)) from None
+        print(f"chunk: {prog.done_now} project(s) attempted now; {prog.attempted} attempted, "
+              f"{prog.judged}/{target} judged in all", file=sys.stderr)
+    rows = publish_study(items, cfg, args.records, args.out, {"seed": args.seed, "corpus": str(args.corpus),
+                                                               "target_judged": target, "plan": study.PLAN})
+    for row in rows:
+        print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
+              f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
+    return 0
+
+
+def _rerun_mirrors(args: argparse.Namespace) -> int:
+    from miners.rerun import study
+
+    items = study.pending(_study_queue(args.corpus, args.seed), args.records)
+    if args.missing:
+        items = [q for q in items if not (_local_path(args.missing, q.full_name) or Path("/")).exists()]
+    for q in items[: args.next]:
+        print(q.full_name)
     return 0
 
 
@@ -375,6 +489,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "rerun":
             return _rerun(args)
+        if args.command == "rerun-study":
+            return _rerun_study(args)
+        if args.command == "rerun-mirrors":
+            return _rerun_mirrors(args)
         if args.command == "rerun-order":
             return _rerun_order(args)
         if args.command == "rerun-subset":

@@ -63,12 +63,15 @@ class Scan:
 class Rerun:
     """Settings of the rerun harness (``make rerun``): ``runs`` per condition, ``timeout_seconds``
     per run (wall clock), ``max_recipes`` tried on a project's first run, and ``latest_date``
-    (YYYY-MM-DD), the fixed date as of which the ``latest_env`` condition resolves packages."""
+    (YYYY-MM-DD), the fixed date as of which the ``latest_env`` condition resolves packages;
+    ``target_judged``: the study (``make rerun``) starts no further main-sample project once this
+    many are judged as written and with seeds forced (:mod:`miners.rerun.study`)."""
 
     runs: int = 5
     timeout_seconds: float = 300
     max_recipes: int = 3
     latest_date: str = "2026-11-01"
+    target_judged: int = 150
 
 
 @dataclass(frozen=True)

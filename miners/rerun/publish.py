@@ -56,6 +56,13 @@ def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> 
             "published_at": now()}
 
 
+def harness_version() -> str:
+    """``<package version>+<digest of the harness's source>``: which harness made a record."""
+    from miners import __version__
+
+    return f"{__version__}+{_harness_digest()}"
+
+
 def _harness_digest() -> str:
     """Digest of the harness's source, sub-packages included (``recipes/``)."""
     h = hashlib.sha256()
@@ -103,8 +110,10 @@ def _recipe_rows(cfg: Config, p: Project) -> list[dict[str, Any]]:
     return rows
 
 
-def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Write the rerun CSVs to ``out`` from the records; returns the funnel rows."""
+def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, Any] | None = None,
+            sample_rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Write the rerun CSVs to ``out`` from the records; returns the funnel rows. ``sample_rows``
+    replaces the default rows of ``rerun_sample.csv`` (the study's, with its extra columns)."""
     runs, metrics, params, envs, recipe_rows, originals, records = [], [], [], [], [], {}, []
     committed: dict[str, list[dict[str, Any]]] = {}
     info: dict[str, dict[str, Any]] = {}
@@ -152,7 +161,7 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
               sort_key=["repo", "condition", "run", "mlflow_run", "key"])
     write_csv(out / "rerun_recipes.csv", RECIPE_COLUMNS, recipe_rows, sort_key=["repo", "rank"])
     write_csv(out / "rerun_environments.csv", ENV_COLUMNS, envs, sort_key=["repo", "environment"])
-    write_csv(out / "rerun_sample.csv", SAMPLE_COLUMNS,
+    write_csv(out / "rerun_sample.csv", SAMPLE_COLUMNS, sample_rows if sample_rows is not None else
               [{"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum, "rank": p.rank,
                 "picked_by": p.picked_by} for p in projects], sort_key=["repo"])
     funnel_rows = funnel(projects, runs, repo_rows, list(cfg.conditions))
@@ -177,7 +186,7 @@ def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[
         verdict = {r["repo"]: r["verdict"] for r in repo_rows if r["condition"] == cond}
         stages = [
             ("sampled", lambda _repo, _rs: True),
-            ("entry found", lambda _repo, rs: all(r["entry_kind"] != EntryKind.NONE for r in rs)),
+            ("entry found", lambda _repo, rs: bool(rs) and all(r["entry_kind"] != EntryKind.NONE for r in rs)),
             ("installed", lambda _repo, rs: all(r["status"] != RunStatus.INSTALL_FAILED for r in rs)),
             ("ran", lambda _repo, rs: any(r.get("exit_code") == 0 or r["status"] in METRIC_STATUSES for r in rs)),
             ("logged metrics", lambda _repo, rs: any(r["status"] in METRIC_STATUSES for r in rs)),
@@ -197,7 +206,8 @@ def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[
                     reasons["fewer than 2 ok runs" if sum(r["status"] in METRIC_STATUSES for r in rs) < 2
                             else "no common metric"] += 1
                 else:
-                    reasons[Counter(r["status"] for r in rs).most_common(1)[0][0] if rs else "not run"] += 1
+                    reasons[Counter(r["status"] for r in rs).most_common(1)[0][0] if rs
+                            else "not run in this condition"] += 1
             out.append({"step": step, "stage": stage, "condition": cond, "repositories": len(kept),
                         "dropped": len(lost), "drop_reasons": "; ".join(f"{k}: {v}" for k, v in sorted(reasons.items()))})
             alive = kept
@@ -206,3 +216,38 @@ def funnel(projects: list[Project], runs: list[dict[str, Any]], repo_rows: list[
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def publish_study(items: list[Any], cfg: Config, records: Path, out: Path, sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """Publish the study (:mod:`miners.rerun.study`) from its committed records: the attempted
+    projects, in queue order; ``rerun_sample.csv`` says each one's position, stratum, clone
+    status and the harness version that ran it."""
+    from miners.committed import CommittedRecords
+    from miners.rerun import study
+
+    projects = study.attempted_projects(items, cfg.work, records)
+    store = CommittedRecords(records, study.STAGE)
+    by_repo = {q.repo: q for q in items}
+    rows, versions = [], Counter()
+    for p in projects:
+        rec = store.load(p.repo) or {}
+        q = by_repo[p.repo]
+        versions[rec.get("harness", "")] += 1
+        clone = rec.get("clone", {})
+        rows.append({"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum,
+                     "rank": p.rank, "picked_by": p.picked_by, "position": q.position, "family": q.family,
+                     "clone_status": clone.get("status", ""),
+                     "harness_error": clone.get("harness_error", "") or
+                     (clone.get("reason", "") if clone.get("status") not in ("cloned", "reused") else ""),
+                     "harness": rec.get("harness", "")})
+    info = {**sample, "queued": len(items), "attempted": len(projects),
+            "queued_main": sum(study.in_main(q) for q in items),
+            "queued_originals": sum(q.picked_by != "sample" for q in items),
+            "harness_versions": dict(sorted(versions.items()))}
+    funnel_rows = publish(projects, cfg, out, info, sample_rows=rows)
+    from miners.csvio import read_csv
+    from miners.rerun.causes import classify_projects
+
+    causes = classify_projects(rows, read_csv(out / "reruns.csv"))
+    write_csv(out / "rerun_causes.csv", names("rerun_causes"), causes, sort_key=["repo"])
+    return funnel_rows

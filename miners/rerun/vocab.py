@@ -198,8 +198,36 @@ class Agreement(Vocabulary):
 class PickedBy(Vocabulary):
     """How a project entered the rerun sample (:mod:`miners.rerun.sampling`)."""
 
-    SAMPLE = "sample", "drawn by the seeded stratified sample"
+    SAMPLE = "sample", "drawn by the seeded sample (make rerun: the main sample, one per template family)"
     EXPLICIT = "explicit", "named with --repos, or a folder of --project-dirs"
+    ORIGINALS = ("originals", "make rerun: in the originals stratum only (committed mlruns/ with params and "
+                 "metrics), not in the main sample")
+    SAMPLE_AND_ORIGINALS = "sample_and_originals", "make rerun: in the main sample and in the originals stratum"
+
+
+class Outcome(Vocabulary):
+    """What an attempted project did as written (:mod:`miners.rerun.causes`)."""
+
+    METRICS = "metrics", "a run as written logged metrics that count (ok or crashed_after_metrics)"
+    RAN_NO_METRICS = "ran_no_metrics", "a run as written exited 0 but no run logged a metric"
+    DID_NOT_RUN = "did_not_run", "no run as written exited 0 or logged a metric"
+    NOT_CLONED = "not_cloned", "the pinned commit could not be checked out"
+
+
+class RootCause(Vocabulary):
+    """Why a project did not run (:mod:`miners.rerun.causes`; first rule that matches)."""
+
+    NEEDS_GPU = "needs_gpu", "the probe failed on CUDA or another GPU requirement"
+    NEEDS_CREDENTIALS_OR_SERVER = ("needs_credentials_or_server", "the probe needed credentials, an API key, an "
+                                   "environment variable or a running server (database, local service)")
+    NEEDS_DOWNLOAD = "needs_download", "the probe tried to download data or a model (network blocked)"
+    DATA_NOT_IN_REPOSITORY = ("data_not_in_repository", "a file the probe read is not committed, or is a Git LFS "
+                              "pointer or a blob the remote did not serve")
+    ENVIRONMENT_UNRESOLVABLE = ("environment_unresolvable", "the environment did not build, or lacks a package or "
+                                "version the imports need")
+    HARNESS_LIMITATION = ("harness_limitation", "nothing found to run, the project's own modules not found from "
+                          "where it was run, the time or memory limit, or the harness's own error")
+    BROKEN_AS_COMMITTED = "broken_as_committed", "the project's own code failed (no other rule matched)"
 
 
 #: The values of each vocabulary as plain tuples, in the data package's order.
@@ -215,8 +243,40 @@ SANDBOXES = Sandbox.values()
 VERDICTS = Verdict.values()
 AGREEMENTS = Agreement.values()
 PICKED_BY = PickedBy.values()
+OUTCOMES = Outcome.values()
+ROOT_CAUSES = RootCause.values()
 
-__all__ = ["AGREEMENTS", "CHECK_STATUSES", "ENTRY_KINDS", "ENV_MODES", "ENV_OK", "ENV_SOURCES", "ENV_STATUSES",
-           "INTERVENTIONS", "METRIC_STATUSES", "PICKED_BY", "PROBE_STATUSES", "REPEATING", "RUN_STATUSES", "SANDBOXES",
-           "VERDICTS", "Agreement", "CheckStatus", "EntryKind", "EnvMode", "EnvSource", "EnvStatus", "Intervention",
-           "PickedBy", "ProbeStatus", "RunStatus", "Sandbox", "Verdict", "Vocabulary"]
+__all__ = [
+    "AGREEMENTS",
+    "CHECK_STATUSES",
+    "ENTRY_KINDS",
+    "ENV_MODES",
+    "ENV_OK",
+    "ENV_SOURCES",
+    "ENV_STATUSES",
+    "INTERVENTIONS",
+    "METRIC_STATUSES",
+    "OUTCOMES",
+    "PICKED_BY",
+    "PROBE_STATUSES",
+    "REPEATING",
+    "ROOT_CAUSES",
+    "RUN_STATUSES",
+    "SANDBOXES",
+    "VERDICTS",
+    "Agreement",
+    "CheckStatus",
+    "EntryKind",
+    "EnvMode",
+    "EnvSource",
+    "EnvStatus",
+    "Intervention",
+    "Outcome",
+    "PickedBy",
+    "ProbeStatus",
+    "RootCause",
+    "RunStatus",
+    "Sandbox",
+    "Verdict",
+    "Vocabulary",
+]

@@ -17,7 +17,9 @@ from miners.schema.vocab import (
     ENTRY_KINDS,
     ENV_SOURCES,
     ENV_STATUSES,
+    OUTCOMES,
     PICKED_BY,
+    ROOT_CAUSES,
     RUN_STATUSES,
     SANDBOXES,
     SEED_COVERAGE,
@@ -49,8 +51,19 @@ RERUN: dict[str, dict[str, Any]] = {
                             "empty for explicit picks"),
             "rank": string("sampling rank: hexadecimal SHA-256 of '<seed>:<owner/name>' (miners.corpus.sample.rank), "
                          "the order of the stratified draw"),
-            "picked_by": string("sample (the seeded draw) or explicit (named with --repos, or a "
-                              "local project folder)", enum=PICKED_BY),
+            "picked_by": string("sample (the seeded draw; make rerun: the main sample), explicit "
+                              "(named with --repos, or a local project folder), originals (make rerun: "
+                              "the originals stratum only) or sample_and_originals", enum=PICKED_BY),
+            "position": optional(integer("make rerun: the position in the study's queue (main sample "
+                                         "and originals stratum in rank order), 1-based", minimum=1)),
+            "family": optional(string("make rerun: the template family the project represents (near-"
+                                      "duplicate cluster or frame cluster); empty when it has none")),
+            "clone_status": optional(string("make rerun: the clone's status at the pinned commit "
+                                            "(cloned, reused, or a failure)")),
+            "harness_error": optional(string("make rerun: the clone's failure, or the harness's own error "
+                                             "on this project; empty when none")),
+            "harness": optional(string("make rerun: the harness version that ran the project "
+                                       "(<version>+<digest of miners/rerun>)")),
         },
     },
     "reruns": {
@@ -249,6 +262,31 @@ RERUN: dict[str, dict[str, Any]] = {
             "rel_diff": number("diff / |original_value|; empty when the original is 0 and diff is not"),
             "agreement": string("identical (same IEEE-754 bits), within_1e-6 or within_1pct "
                               "(relative to the original), different", enum=AGREEMENTS),
+        },
+    },
+    "rerun_causes": {
+        "title": "Why projects did not run",
+        "description": "One row per attempted project of the reproducibility study (make rerun): "
+                       "its outcome as written and, for a project that did not run, the root cause "
+                       "(first rule of miners/rerun/causes.py that matches its probe) with the "
+                       "evidence. Written by miners/rerun/publish.py.",
+        "primaryKey": ["repo"],
+        "fields": {
+            "repo": string(REPO_ID),
+            "full_name": string(FULL_NAME),
+            "picked_by": string("the stratum (rerun_sample.csv)", enum=PICKED_BY),
+            "probe_status": string("status of the probe (as_written run 1); empty when not cloned",
+                                   enum=(*RUN_STATUSES, "")),
+            "outcome": string("metrics, ran_no_metrics, did_not_run or not_cloned", enum=OUTCOMES),
+            "cause": string("root cause of a project that did not run; empty otherwise",
+                            enum=(*ROOT_CAUSES, "")),
+            "exception": string("the probe's exception class, or the signal"),
+            "where": string("the last traceback frame in the project's own files, path:line; empty "
+                            "when none"),
+            "evidence": string("the probe's status and reason, and the end of its standard error"),
+            "latest_status": string("status of latest_env run 1 (packages of the protocol's fixed "
+                                    "recent date); empty when not run", enum=(*RUN_STATUSES, "")),
+            "latest_metrics": boolean("a latest_env run logged metrics that count"),
         },
     },
     "rerun_recipes": {

@@ -1,0 +1,211 @@
+"""The reproducibility study (make rerun): the census's queue, probe then repeat, committed
+records that resume on a fresh work folder, the stop rules, the mirrors of the next chunk, root
+causes, and the same CSVs from a real Dask LocalCluster. Real git mirrors, real sandboxed runs,
+a real MLflow store."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from miners.committed import CommittedRecords
+from miners.csvio import read_csv
+from miners.rerun import causes, sandbox
+from miners.rerun.vocab import RootCause
+from tests.conftest import git, write_files
+
+pytestmark = pytest.mark.skipif(sandbox.available() is None, reason="needs bubblewrap or unshare")
+
+SEEDED = ("import random\nimport mlflow\nrandom.seed(3)\n"
+          "with mlflow.start_run():\n    mlflow.log_param('n', 3)\n"
+          "    mlflow.log_metric('score', random.random())\n")
+PROJECTS = {
+    # logs a seeded metric and commits the run it made: judged, and compared with its original
+    "o/seeded": {"train.py": SEEDED},
+    # reads a file that is not committed: did not run, data_not_in_repository, no further run
+    "o/nodata": {"train.py": "import mlflow\nopen('data/raw.csv').read()\nmlflow.log_metric('x', 1.0)\n"},
+    # logs an unseeded metric: judged, and varies as written
+    "o/unseeded": {"train.py": "import random\nimport mlflow\nwith mlflow.start_run():\n"
+                               "    mlflow.log_metric('score', random.random())\n"},
+}
+FEATURE_COLS = ["full_name", "uses_mlflow", "logs_metrics", "uses_autolog", "mlflow_files_py", "mlflow_files_ipynb",
+                "sets_seed", "seed_coverage"]
+
+
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def census(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three projects as bare mirrors, and the census tables the study draws from."""
+    base = tmp_path_factory.mktemp("study")
+    corpus, features, practices = [], [], []
+    for name, files in PROJECTS.items():
+        src = write_files(base / "src" / name.replace("/", "+"), files)
+        if name == "o/seeded":  # the author's committed run, made by the same script
+            subprocess.run([sys.executable, "train.py"], cwd=src, check=True, capture_output=True,
+                           env={"PATH": "/usr/bin:/bin", "MLFLOW_TRACKING_URI": (src / "mlruns").as_uri(),
+                                "MLFLOW_ALLOW_FILE_STORE": "true", "HOME": str(base)})
+        git(src, "init", "-q", "-b", "main")
+        git(src, "add", "-A")
+        git(src, "commit", "-q", "-m", "init")
+        sha = git(src, "rev-parse", "HEAD").strip()
+        mirror = base / "mirrors" / f"{name.replace('/', '+')}.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(src), str(mirror)], check=True)
+        corpus.append({"full_name": name, "sha": sha, "commit_date": "", "scanned": "true", "cluster": "",
+                       "frame_cluster": ""})
+        features.append({"full_name": name, "uses_mlflow": "true", "logs_metrics": "true", "uses_autolog": "false",
+                         "mlflow_files_py": "1", "mlflow_files_ipynb": "0",
+                         "sets_seed": "true" if name == "o/seeded" else "false", "seed_coverage": "none"})
+        practices.append({"full_name": name, "mlruns_params": "1" if name == "o/seeded" else "0",
+                          "mlruns_metrics": "1" if name == "o/seeded" else "0"})
+    results = base / "census"
+    results.mkdir()
+    _write_csv(results / "corpus.csv", corpus)
+    _write_csv(results / "repo_features.csv", features)
+    _write_csv(results / "repo_practices.csv", practices)
+    return {"base": base, "corpus": results / "corpus.csv",
+            "template": f"file://{base}/mirrors/{{owner}}+{{name}}.git"}
+
+
+def study(census: dict, name: str, *extra: str) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """Run ``python -m miners rerun-study`` with the test environment; returns (process, records, out)."""
+    root = census["base"] / name
+    records, out = root / "records", root / "out"
+    cmd = [sys.executable, "-m", "miners", "rerun-study", "--corpus", str(census["corpus"]),
+           "--url-template", census["template"], "--work", str(root / "work"), "--cache", str(root / "cache"),
+           "--records", str(records), "--out", str(out), "--python-env", sys.prefix, "--runs", "2",
+           "--timeout", "120", "--protocol", str(root / "none.toml"), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc, records, out
+
+
+def _comparable(out: Path) -> dict[str, list[dict[str, str]]]:
+    """The published tables without the columns that time the runs."""
+    timing = {"seconds", "env_seconds", "stderr_tail"}
+    tables = {}
+    for name in ("reruns", "rerun_metrics", "rerun_params", "rerun_causes", "rerun_sample", "rerun_repos",
+                 "rerun_originals", "rerun_funnel"):
+        tables[name] = [{k: v for k, v in r.items() if k not in timing} for r in read_csv(out / f"{name}.csv")]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def local(census: dict) -> dict:
+    """The study in two chunks on one machine: 2 projects, then the rest on a fresh work folder."""
+    first, records, out = study(census, "local", "--max-projects", "2")
+    after_first = {rid: CommittedRecords(records, "rerun").path(rid).read_bytes()
+                   for rid in CommittedRecords(records, "rerun").ids()}
+    (census["base"] / "local" / "work").rename(census["base"] / "local" / "work-first")  # a new machine
+    second, _, _ = study(census, "local")
+    return {"first": first, "second": second, "records": records, "out": out, "after_first": after_first,
+            "runs": {(r["repo"], r["condition"], int(r["run"])): r for r in read_csv(out / "reruns.csv")}}
+
+
+def test_probe_then_repeat_in_three_conditions(local: dict) -> None:
+    runs = local["runs"]
+    for repo in ("o__seeded", "o__unseeded"):
+        assert {(c, k) for (r, c, k) in runs if r == repo} == {(c, k) for c in ("as_written", "seeds_forced",
+                                                                                 "latest_env") for k in (1, 2)}
+    # a probe that fails for its data gets no further run
+    assert [(c, k, r["status"]) for (repo, c, k), r in runs.items() if repo == "o__nodata"] == [
+        ("as_written", 1, "data_missing")]
+
+
+def test_chunks_resume_from_committed_records_on_a_fresh_work_folder(local: dict) -> None:
+    assert len(local["after_first"]) == 2
+    store = CommittedRecords(local["records"], "rerun")
+    assert len(store.ids()) == 3
+    for rid, data in local["after_first"].items():  # the second chunk did not redo or rewrite them
+        assert store.path(rid).read_bytes() == data
+    assert "0 project(s) attempted now" not in local["second"].stderr
+    assert "1 project(s) attempted now; 3 attempted" in local["second"].stderr
+
+
+def test_a_rerun_with_nothing_left_attempts_nothing_and_publishes_the_same_tables(local: dict, census: dict) -> None:
+    before = {p.name: p.read_bytes() for p in local["out"].glob("*.csv")}
+    proc, _, out = study(census, "local")
+    assert "0 project(s) attempted now" in proc.stderr
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+
+
+def test_strata_positions_and_root_causes_are_published(local: dict) -> None:
+    sample = {r["repo"]: r for r in read_csv(local["out"] / "rerun_sample.csv")}
+    assert sample["o__seeded"]["picked_by"] == "sample_and_originals"
+    assert sample["o__nodata"]["picked_by"] == "sample"
+    assert sorted(int(r["position"]) for r in sample.values()) == [1, 2, 3]
+    rows = {r["repo"]: r for r in read_csv(local["out"] / "rerun_causes.csv")}
+    assert (rows["o__nodata"]["outcome"], rows["o__nodata"]["cause"]) == ("did_not_run", "data_not_in_repository")
+    assert rows["o__nodata"]["where"] == "train.py:2"
+    assert (rows["o__seeded"]["outcome"], rows["o__seeded"]["cause"]) == ("metrics", "")
+
+
+def test_reruns_are_compared_with_the_committed_original(local: dict) -> None:
+    rows = read_csv(local["out"] / "rerun_originals.csv")
+    written = [r for r in rows if r["repo"] == "o__seeded" and r["condition"] == "as_written"]
+    assert written and {r["agreement"] for r in written} == {"identical"}
+    verdicts = {(r["repo"], r["condition"]): r["verdict"] for r in read_csv(local["out"] / "rerun_repos.csv")}
+    assert verdicts[("o__seeded", "as_written")] == "identical"
+    assert verdicts[("o__unseeded", "as_written")] == "varying"
+    assert verdicts[("o__unseeded", "seeds_forced")] == "identical"
+
+
+def test_max_hours_stops_at_a_project_boundary(census: dict) -> None:
+    proc, records, _ = study(census, "stopped", "--max-hours", "1e-9")
+    assert "--max-hours 1e-09 reached" in proc.stderr
+    assert CommittedRecords(records, "rerun").ids() == []
+
+
+def test_the_mirrors_of_the_next_chunk_are_listed(census: dict, tmp_path: Path) -> None:
+    def mirrors(*extra: str) -> list[str]:
+        cmd = [sys.executable, "-m", "miners", "rerun-mirrors", "--corpus", str(census["corpus"]),
+               "--records", str(tmp_path / "records"), *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+
+    queue = mirrors()
+    assert sorted(queue) == sorted(PROJECTS) and len(mirrors("--next", "1")) == 1
+    assert mirrors("--missing", census["template"]) == []  # every mirror is here
+    assert mirrors("--missing", f"file://{tmp_path}/none/{{owner}}+{{name}}") == queue
+
+
+def test_a_dask_cluster_gives_the_same_tables(census: dict, local: dict) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        _, records, out = study(census, "dask", "--scheduler", cluster.scheduler_address)
+    assert CommittedRecords(records, "rerun").ids() == CommittedRecords(local["records"], "rerun").ids()
+    assert _comparable(out) == _comparable(local["out"])
+    assert list((census["base"] / "dask" / "work").glob("worker-*"))  # each worker in its own folder
+
+
+@pytest.mark.parametrize(("status", "text", "expected"), [
+    ("crashed", "RuntimeError: Found no NVIDIA driver on your system", RootCause.NEEDS_GPU),
+    ("network_blocked", "tried api.openai.com: openai.AuthenticationError: api_key", RootCause.NEEDS_CREDENTIALS_OR_SERVER),
+    ("network_blocked", "tried archive.ics.uci.edu: URLError", RootCause.NEEDS_DOWNLOAD),
+    ("crashed", "KeyError: 'OPENAI_API_KEY'", RootCause.NEEDS_CREDENTIALS_OR_SERVER),
+    ("data_missing", "FileNotFoundError: data/train.csv", RootCause.DATA_NOT_IN_REPOSITORY),
+    ("lfs_pointer", "read model.pkl, a Git LFS pointer", RootCause.DATA_NOT_IN_REPOSITORY),
+    ("install_failed", "scikit-learn==0.19.1: no wheel", RootCause.ENVIRONMENT_UNRESOLVABLE),
+    ("missing_module", "No module named 'lightgbm'", RootCause.ENVIRONMENT_UNRESOLVABLE),
+    ("entry_not_found", "no recipe", RootCause.HARNESS_LIMITATION),
+    ("timeout", "killed after the 300 s limit", RootCause.HARNESS_LIMITATION),
+    ("crashed", "NameError: name 'argparse' is not defined", RootCause.BROKEN_AS_COMMITTED),
+    ("crashed", "train.py: error: the following arguments are required: --model", RootCause.HARNESS_LIMITATION),
+])
+def test_root_cause_rules(status: str, text: str, expected: RootCause) -> None:
+    assert causes.cause(status, text) == expected
+
+
+def test_the_project_frame_skips_library_frames() -> None:
+    tail = ('Traceback (most recent call last): File "/w/runs/r/as_written/1/project/src/train.py", line 12, in <module> '
+            'File "/venv/lib/python3.11/site-packages/pandas/io/parsers.py", line 5, in read_csv FileNotFoundError')
+    assert causes.project_frame(tail) == "src/train.py:12"
