@@ -308,6 +308,7 @@ def store_runs(store: Path) -> tuple[list[dict[str, Any]], str]:
     from mlflow.tracking import MlflowClient
 
     out: list[dict[str, Any]] = []
+    note = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -326,7 +327,12 @@ def store_runs(store: Path) -> tuple[list[dict[str, Any]], str]:
             for run in runs:
                 metrics = {}
                 for key in sorted(run.data.metrics):
-                    history = client.get_metric_history(run.info.run_id, key)
+                    try:
+                        history = client.get_metric_history(run.info.run_id, key)
+                    except Exception as exc:  # the run's own folder is malformed: its latest value
+                        note = note or f"{type(exc).__name__}: {str(exc)[:300]} (latest values kept)"
+                        metrics[key] = [(0, float(run.data.metrics[key]), True)]
+                        continue
                     by_step: dict[int, tuple[int, float]] = {}
                     for m in history:
                         if m.step not in by_step or m.timestamp >= by_step[m.step][0]:
@@ -337,7 +343,7 @@ def store_runs(store: Path) -> tuple[list[dict[str, Any]], str]:
                             "params": dict(sorted(run.data.params.items())), "metrics": metrics})
     except Exception as exc:  # a store the project broke is data, not a crash
         return out, f"{type(exc).__name__}: {str(exc)[:300]}"
-    return out, ""
+    return out, note
 
 
 def read_store(store: Path) -> dict[str, Any]:
@@ -371,6 +377,9 @@ def read_committed(root: Path) -> dict[str, Any]:
         # store does not find a run without one
         shutil.copytree(dirs[0], copy, symlinks=True,
                         ignore=lambda folder, names: names if Path(folder).name == "artifacts" else [])
+        # git does not keep empty folders: a committed run without artifacts lost its folder
+        for meta in copy.glob("*/*/meta.yaml"):
+            (meta.parent / "artifacts").mkdir(exist_ok=True)
         runs, error = store_runs(copy)
     originals: dict[str, float] = {}
     for run in runs:  # ordered by start time: later runs overwrite
