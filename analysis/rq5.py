@@ -81,7 +81,7 @@ CSV_FORMAT = CsvFormat(default=Digits(significant=6))
 #: The rerun tables RQ5 reads and the columns it needs of each.
 INPUTS: dict[str, tuple[str, ...]] = {
     "reruns": ("repo", "condition", "run", "attempted", "status", "seconds", "tracking_redirect",
-               "timeout_s"),
+               "timeout_s", "exit_code", "entry_kind"),
     "rerun_repos": ("repo", "condition", "verdict", "max_rel_range", "sets_seed"),
     "variance": ("repo", "condition", "key", "timing", "runs_with_key", "mean", "min", "max",
                  "rel_range", "cv", "original_value", "rel_diff_to_original"),
@@ -172,9 +172,11 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
 
 
 def read_inputs(results: Path) -> dict[str, pd.DataFrame]:
-    """The tables of :data:`INPUTS` as text; an absent one is empty."""
-    return {name: read_table(results, name, cols, required=False)
-            for name, cols in INPUTS.items()}
+    """The tables of :data:`INPUTS` and of :mod:`analysis.rq5_study` as text; an absent one is empty."""
+    from analysis import rq5_study
+
+    return {**{name: read_table(results, name, cols, required=False) for name, cols in INPUTS.items()},
+            **rq5_study.read_inputs(results)}
 
 
 def tables(data: Mapping[str, pd.DataFrame], macros: Macros) -> dict[str, pd.DataFrame]:
@@ -184,7 +186,10 @@ def tables(data: Mapping[str, pd.DataFrame], macros: Macros) -> dict[str, pd.Dat
     _funnel_macros(data["rerun_funnel"], macros)
     spreads = spread_table(data["variance"], macros)
     _engineered_macros(repos, data["repo_history"], macros)
-    return {"rq5_verdicts": verdicts(repos, macros),
+    from analysis import rq5_study
+
+    return {**rq5_study.tables(data, macros),
+            "rq5_verdicts": verdicts(repos, macros),
             "rq5_status": statuses(runs, macros),
             "rq5_tests": tests(repos, macros),
             "rq5_spreads": spreads,
@@ -443,5 +448,8 @@ def verdicts_tex(verdicts: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return stage_main(argv, STAGE, __doc__.split("\n\n")[0], read_inputs, tables, TABLE_DOCS, latex,
+    from analysis import rq5_study
+
+    return stage_main(argv, STAGE, __doc__.split("\n\n")[0], read_inputs, tables,
+                      {**rq5_study.TABLE_DOCS, **TABLE_DOCS}, latex,
                       lambda _: CSV_FORMAT)

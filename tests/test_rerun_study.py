@@ -64,9 +64,18 @@ def census(tmp_path_factory: pytest.TempPathFactory) -> dict:
                        "frame_cluster": ""})
         features.append({"full_name": name, "uses_mlflow": "true", "logs_metrics": "true", "uses_autolog": "false",
                          "mlflow_files_py": "1", "mlflow_files_ipynb": "0",
-                         "sets_seed": "true" if name == "o/seeded" else "false", "seed_coverage": "none"})
+                         "sets_seed": "true" if name == "o/seeded" else "false",
+                         "seed_coverage": "full" if name == "o/seeded" else "none", "frameworks_used": "",
+                         "notebook_share": "0.0"})
         practices.append({"full_name": name, "mlruns_params": "1" if name == "o/seeded" else "0",
-                          "mlruns_metrics": "1" if name == "o/seeded" else "0"})
+                          "mlruns_metrics": "1" if name == "o/seeded" else "0", "deps_pinned": "false",
+                          "traceability": "3", "maturity": "1"})
+    from miners.schema import names
+
+    features = [{**dict.fromkeys(names("repo_features"), "0"), "repo": r["full_name"].replace("/", "__"), **r}
+                for r in features]
+    practices = [{**dict.fromkeys(names("repo_practices"), "0"), "repo": r["full_name"].replace("/", "__"), **r}
+                 for r in practices]
     results = base / "census"
     results.mkdir()
     _write_csv(results / "corpus.csv", corpus)
@@ -91,7 +100,9 @@ def study(census: dict, name: str, *extra: str) -> tuple[subprocess.CompletedPro
 
 def _comparable(out: Path) -> dict[str, list[dict[str, str]]]:
     """The published tables without the columns that time the runs."""
-    timing = {"seconds", "env_seconds", "stderr_tail"}
+    # timings, and values that differ between any two executions of an unseeded project
+    timing = {"seconds", "env_seconds", "stderr_tail", "evidence", "value", "max_rel_range", "median_rel_range",
+              "rerun_value", "diff", "rel_diff", "params_logged"}
     tables = {}
     for name in ("reruns", "rerun_metrics", "rerun_params", "rerun_causes", "rerun_sample", "rerun_repos",
                  "rerun_originals", "rerun_funnel"):
@@ -157,6 +168,31 @@ def test_reruns_are_compared_with_the_committed_original(local: dict) -> None:
     assert verdicts[("o__seeded", "as_written")] == "identical"
     assert verdicts[("o__unseeded", "as_written")] == "varying"
     assert verdicts[("o__unseeded", "seeds_forced")] == "identical"
+
+
+def test_rq5_reads_the_published_study(local: dict, census: dict, tmp_path: Path) -> None:
+    """The analysis of the study's tables: funnel in absolute counts, causes, drift, originals."""
+    import shutil
+
+    from analysis import rq5
+    from analysis.formatting import Macros
+
+    results = tmp_path / "results"
+    shutil.copytree(local["out"], results)
+    for name in ("repo_features.csv", "repo_practices.csv"):
+        shutil.copy(census["corpus"].parent / name, results / name)
+    macros = Macros("rq5")
+    tables = rq5.tables(rq5.read_inputs(results), macros)
+    funnel = {r.stage: r.projects for r in tables["rq5_study_funnel"].itertuples() if r.stratum == "main"}
+    assert funnel == {"attempted": 3, "cloned": 3, "entry found": 3, "environment built": 3, "ran": 2,
+                      "logged metrics": 2, "judged": 2}
+    v = macros.values
+    assert (v["RQFiveStudyMainLoggedShareCount"], v["RQFiveStudyMainLoggedShareTotal"]) == ("2", "3")
+    assert v["RQFiveCauseDataNotInRepository"] == "1" and v["RQFiveStudyMainDidNotRun"] == "1"
+    assert (v["RQFiveStudyMainRepeatableAsWrittenCount"], v["RQFiveStudyMainRepeatableSeedsForcedCount"]) == ("1", "2")
+    assert (v["RQFiveDriftStillRunsCount"], v["RQFiveOrigCompared"], v["RQFiveOrigIdentical"]) == ("2", "1", "1")
+    drift = tables["rq5_drift"].set_index("repo")
+    assert bool(drift.loc["o__seeded", "drift_stable"]) and not bool(drift.loc["o__unseeded", "drift_stable"])
 
 
 def test_max_hours_stops_at_a_project_boundary(census: dict) -> None:

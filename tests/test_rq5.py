@@ -84,7 +84,10 @@ def test_no_rerun_results_give_na_macros_not_a_crash(tmp_path: Path) -> None:
     macros, tables, _ = analyse(tmp_path / "results")
     assert macros.values["RQFiveAsWrittenJudgedTotal"] == "0"
     assert macros.values["RQFiveFisherP"] == "$p$ n/a"
-    assert set(tables) == set(rq5.TABLE_DOCS)
+    from analysis import rq5_study
+
+    assert set(tables) == set(rq5.TABLE_DOCS) | set(rq5_study.TABLE_DOCS)
+    assert macros.values["RQFiveStudyMainAttempted"] == "0" and macros.values["RQFiveOrigReproducedPct"] == "n/a"
 
 
 def test_command_is_deterministic(tmp_path: Path) -> None:
