@@ -22,7 +22,7 @@ from tests.test_stats import make_results
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01-funnel", "02-prevalence", "03-seed-coverage", "04-registry-over-time",
-            "05-traceability", "06-rerun-spread", "07-adoption"]
+            "05-traceability", "06-rerun-spread", "07-adoption", "08-rerun-study"]
 
 
 def committed() -> list[Path]:
