@@ -81,7 +81,7 @@ CSV_FORMAT = CsvFormat(default=Digits(significant=6))
 #: The rerun tables RQ5 reads and the columns it needs of each.
 INPUTS: dict[str, tuple[str, ...]] = {
     "reruns": ("repo", "condition", "run", "attempted", "status", "seconds", "tracking_redirect",
-               "timeout_s", "exit_code", "entry_kind"),
+               "timeout_s", "exit_code", "entry_kind", "interventions"),
     "rerun_repos": ("repo", "condition", "verdict", "max_rel_range", "sets_seed"),
     "variance": ("repo", "condition", "key", "timing", "runs_with_key", "mean", "min", "max",
                  "rel_range", "cv", "original_value", "rel_diff_to_original"),

@@ -37,6 +37,7 @@ Definitions (the study's design is :mod:`miners.rerun.study`).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -56,6 +57,13 @@ ENV_FAILURES = ("install_failed", "missing_module", "version_conflict", "import_
 AGREEMENT_ORDER = ("identical", "within_1e-6", "within_1pct", "different")
 DEEP = ("torch", "pytorch", "tensorflow", "keras", "jax", "lightning")
 READINGS = ("first30", "census30")
+#: How the paper names a root cause (macro ``RQFiveCauseTop``, the most common one).
+CAUSE_WORDS = {"needs_gpu": "a GPU", "needs_credentials_or_server": "credentials or a server",
+               "needs_download": "a download", "data_not_in_repository": "data not in the repository",
+               "environment_unresolvable": "an environment that could not be resolved",
+               "harness_limitation": "the harness's own limits", "broken_as_committed": "code broken as committed"}
+#: Facts of the study's design read from rerun_provenance.json's ``sample`` (macros ``RQFiveStudy...``).
+PROVENANCE = ("queued", "queued_main", "queued_originals", "target_judged")
 
 INPUTS: dict[str, tuple[str, ...]] = {
     "rerun_causes": (),
@@ -143,6 +151,22 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
             "p": {"type": "number", "description": "two-sided p-value"},
         },
     },
+    "rq5_interventions": {
+        "description": "RQ5: what the harness did beyond running the main sample's projects as committed, "
+                       "per kind of intervention on the probe (reruns.interventions; miners/rerun/interventions.py), "
+                       "and how many of those probes logged metrics.",
+        "fields": {
+            "intervention": {"type": "string", "description": "kind of intervention (miners/rerun/vocab.py "
+                                                              "Intervention), or fallback_recipe (a recipe kept after "
+                                                              "earlier ones failed) or latest_env_rescue"},
+            "projects": {"type": "integer", "description": "main-sample probes with the intervention"},
+            "logged_metrics": {"type": "integer", "description": "of those, probes that logged metrics: the "
+                                                                 "projects the intervention was part of making "
+                                                                 "runnable (exactly so for repair, fallback_recipe "
+                                                                 "and latest_env_rescue, which are kept only when "
+                                                                 "they get further; an upper bound for the others)"},
+        },
+    },
     "rq5_ceiling": {
         "description": "RQ5: the reading of a random subsample of the queue against the harness.",
         "fields": {
@@ -167,6 +191,9 @@ def read_inputs(results: Path) -> dict[str, pd.DataFrame]:
             frames.append(r[["repo", "class"]].assign(reading=f"{name}.csv"))
     data["readings"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["repo", "class", "reading"])
+    prov = Path(results) / "rerun_provenance.json"
+    info = json.loads(prov.read_text()).get("sample", {}) if prov.is_file() else {}
+    data["study_provenance"] = pd.DataFrame([{k: info.get(k, "") for k in PROVENANCE}])
     return data
 
 
@@ -193,6 +220,15 @@ def tables(data: Mapping[str, pd.DataFrame], m: Macros) -> dict[str, pd.DataFram
             sample = sample.assign(**{col: pd.Series(dtype=str)})
     main = set(sample.loc[sample["picked_by"].isin(MAIN), "repo"])
     orig = set(sample.loc[sample["picked_by"].isin(ORIG), "repo"])
+    prov = data.get("study_provenance", pd.DataFrame())
+    for key in PROVENANCE:
+        value = prov.iloc[0][key] if len(prov) and key in prov.columns else ""
+        m.count("RQFiveStudy" + "".join(w.capitalize() for w in key.split("_")),
+                int(value) if str(value).isdigit() else None)
+    vals = {k: (int(prov.iloc[0][k]) if len(prov) and str(prov.iloc[0].get(k, "")).isdigit() else None)
+            for k in ("queued", "queued_main", "queued_originals")}
+    m.count("RQFiveStudyQueuedBoth", None if None in vals.values() else
+            vals["queued_main"] + vals["queued_originals"] - vals["queued"])
     m.count("RQFiveStudyAttempted", len(sample))
     m.count("RQFiveStudyMain", len(main))
     m.count("RQFiveStudyOriginals", len(orig))
@@ -204,6 +240,7 @@ def tables(data: Mapping[str, pd.DataFrame], m: Macros) -> dict[str, pd.DataFram
             "rq5_against_originals": _originals(data["rerun_originals"], sample, m),
             "rq5_spread_kinds": _spread_kinds(data["variance"], repos, m),
             "rq5_predictors": _predictors(data, sample, causes, repos, main, m),
+            "rq5_interventions": _interventions(runs, main, m),
             "rq5_ceiling": _ceiling(data["readings"], sample, causes, m)}
 
 
@@ -276,6 +313,8 @@ def _causes(causes: pd.DataFrame, main: set[str], orig: set[str], m: Macros) -> 
                     if len(causes) else 0)
             from miners.rerun.vocab import RootCause
 
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if total else ""
+            m.raw("RQFiveCauseTop", CAUSE_WORDS.get(top, "n/a"))
             for cause in RootCause.values():
                 word = "".join(w.capitalize() for w in cause.split("_"))
                 k = int(counts.get(cause, 0))
@@ -453,3 +492,36 @@ def _ceiling(readings: pd.DataFrame, sample: pd.DataFrame, causes: pd.DataFrame,
     m.count("RQFiveCeilingOfflineAttempted", len(ro))
     m.count("RQFiveCeilingOfflineLogged", int((ro["outcome"] == "metrics").sum()) if len(ro) else 0)
     return table
+
+
+def _interventions(runs: pd.DataFrame, main: set[str], m: Macros) -> pd.DataFrame:
+    """Per intervention kind, the main-sample probes that had it and how many logged metrics."""
+    from miners.rerun.interventions import kind_of
+
+    cols = list(TABLE_DOCS["rq5_interventions"]["fields"])
+    if runs.empty or "interventions" not in runs.columns:
+        probes = pd.DataFrame(columns=["repo", "status", "interventions"])
+    else:
+        probes = runs[(runs["condition"] == "as_written") & (runs["run"].astype(str) == "1")
+                      & runs["repo"].isin(main) & as_bool(runs["attempted"])]
+    counts: dict[str, list[int]] = {}
+    for r in probes.itertuples():
+        kinds = {str(k) for k in (kind_of(x.strip()) for x in str(r.interventions).split("; ")) if k}
+        if "tried before:" in str(r.interventions):
+            kinds.add("fallback_recipe")
+        for k in kinds:
+            c = counts.setdefault(k, [0, 0])
+            c[0] += 1
+            c[1] += r.status in METRIC_OK
+    if len(runs):
+        failed = set(runs.loc[(runs["condition"] == "as_written") & (runs["run"].astype(str) == "1")
+                              & runs["status"].isin(ENV_FAILURES) & runs["repo"].isin(main), "repo"])
+        rescued = failed & set(runs.loc[(runs["condition"] == "latest_env") & runs["status"].isin(METRIC_OK), "repo"])
+        if failed:
+            counts["latest_env_rescue"] = [len(failed), len(rescued)]
+    rows = [{"intervention": k, "projects": v[0], "logged_metrics": v[1]} for k, v in sorted(counts.items())]
+    for k in ("repair", "fallback_recipe", "tracking_redirect", "path_mapping"):
+        word = "".join(w.capitalize() for w in k.split("_"))
+        m.count(f"RQFiveInterv{word}", counts.get(k, [0, 0])[0])
+        m.count(f"RQFiveInterv{word}Logged", counts.get(k, [0, 0])[1])
+    return pd.DataFrame(rows, columns=cols)

@@ -51,6 +51,7 @@ WRITTEN = {
     "rerun_funnel": publish.FUNNEL_COLUMNS,
     "rerun_originals": variance.ORIGINAL_COLUMNS,
     "rerun_recipes": publish.RECIPE_COLUMNS,
+    "rerun_causes": publish.CAUSE_COLUMNS,
 }
 PROVENANCE = {"mined_at": "2026-01-02T03:04:05+00:00", "miner_version": "0.1.0+test",
               "frame": "study/frame.csv", "frame_sha256": "ab" * 32, "python": "3.11.7"}

@@ -38,6 +38,7 @@ PARAM_COLUMNS = names("rerun_params")
 ENV_COLUMNS = names("rerun_environments")
 RECIPE_COLUMNS = names("rerun_recipes")
 FUNNEL_COLUMNS = names("rerun_funnel")
+CAUSE_COLUMNS = names("rerun_causes")
 
 
 def provenance(cfg: Config, projects: list[Project], sample: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +162,10 @@ def publish(projects: list[Project], cfg: Config, out: Path, sample: dict[str, A
               sort_key=["repo", "condition", "run", "mlflow_run", "key"])
     write_csv(out / "rerun_recipes.csv", RECIPE_COLUMNS, recipe_rows, sort_key=["repo", "rank"])
     write_csv(out / "rerun_environments.csv", ENV_COLUMNS, envs, sort_key=["repo", "environment"])
+    locks = {f"{e['repo']}-{e['environment']}.txt" for e in envs}
+    for stale in sorted((out / "rerun_locks").glob("*.txt")) if (out / "rerun_locks").is_dir() else []:
+        if stale.name not in locks:  # a lock of a project the records no longer hold
+            stale.unlink()
     write_csv(out / "rerun_sample.csv", SAMPLE_COLUMNS, sample_rows if sample_rows is not None else
               [{"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum, "rank": p.rank,
                 "picked_by": p.picked_by} for p in projects], sort_key=["repo"])
@@ -249,5 +254,5 @@ def publish_study(items: list[Any], cfg: Config, records: Path, out: Path, sampl
     from miners.rerun.causes import classify_projects
 
     causes = classify_projects(rows, read_csv(out / "reruns.csv"))
-    write_csv(out / "rerun_causes.csv", names("rerun_causes"), causes, sort_key=["repo"])
+    write_csv(out / "rerun_causes.csv", CAUSE_COLUMNS, causes, sort_key=["repo"])
     return funnel_rows
