@@ -160,6 +160,18 @@ def test_strata_positions_and_root_causes_are_published(local: dict) -> None:
     assert (rows["o__seeded"]["outcome"], rows["o__seeded"]["cause"]) == ("metrics", "")
 
 
+def test_every_table_the_study_writes_fits_the_published_schema(local: dict) -> None:
+    from miners.schema import TABLES
+    from miners.schema.check import problems
+    from miners.schema.rerun import RERUN
+
+    written = sorted(p.stem for p in local["out"].glob("*.csv"))
+    assert set(RERUN) <= set(written)
+    for name in written:
+        if name in TABLES:
+            assert problems(name, local["out"] / f"{name}.csv") == [], name
+
+
 def test_reruns_are_compared_with_the_committed_original(local: dict) -> None:
     rows = read_csv(local["out"] / "rerun_originals.csv")
     written = [r for r in rows if r["repo"] == "o__seeded" and r["condition"] == "as_written"]
