@@ -320,7 +320,8 @@ def _rerun_study(args: argparse.Namespace) -> int:
         except NoSandbox as exc:
             raise UsageError(str(exc)) from None
         print(f"chunk: {prog.done_now} project(s) attempted now; {prog.attempted} attempted, "
-              f"{prog.judged}/{target} judged in all", file=sys.stderr)
+              f"{prog.judged}/{target} judged in all; {prog.pending_here} could not be cloned here (pending)",
+              file=sys.stderr)
     rows = publish_study(items, cfg, args.records, args.out, {"seed": args.seed, "corpus": str(args.corpus),
                                                                "target_judged": target, "plan": study.PLAN})
     for row in rows:

@@ -213,6 +213,22 @@ def test_max_hours_stops_at_a_project_boundary(census: dict) -> None:
     assert CommittedRecords(records, "rerun").ids() == []
 
 
+def test_a_clone_that_fails_here_leaves_the_project_pending(census: dict) -> None:
+    """A mirror folder that is not a repository: the failure is the machine's, nothing is recorded."""
+    broken = census["base"] / "broken"
+    for name in PROJECTS:
+        (broken / f"{name.replace('/', '+')}.git").mkdir(parents=True)
+    root = census["base"] / "pending"
+    cmd = [sys.executable, "-m", "miners", "rerun-study", "--corpus", str(census["corpus"]),
+           "--url-template", f"file://{broken}/{{owner}}+{{name}}.git", "--work", str(root / "work"),
+           "--records", str(root / "records"), "--out", str(root / "out"), "--python-env", sys.prefix,
+           "--protocol", str(root / "none.toml")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 could not be cloned here (pending)" in proc.stderr and "left pending" in proc.stderr
+    assert CommittedRecords(root / "records", "rerun").ids() == []
+
+
 def test_the_mirrors_of_the_next_chunk_are_listed(census: dict, tmp_path: Path) -> None:
     def mirrors(*extra: str) -> list[str]:
         cmd = [sys.executable, "-m", "miners", "rerun-mirrors", "--corpus", str(census["corpus"]),

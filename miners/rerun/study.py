@@ -24,7 +24,8 @@ Definitions.
   further run (a failure that repeats is not re-run).
 * **Attempted**: a project with a committed record. **Pending**: a queued project without one
   (its mirror may be missing on this machine: it is skipped, not recorded, and listed by
-  ``rerun-mirrors``).
+  ``rerun-mirrors``). Every queued project was cloned by the census, so a clone that fails in a
+  chunk is the machine's failure, not the project's: it is logged and the project stays pending.
 * **Judged** (the stop rule's count): a main-sample project whose ``as_written`` and
   ``seeds_forced`` runs both have a verdict other than ``not_judged``
   (:func:`miners.rerun.variance.verdicts`).
@@ -235,6 +236,7 @@ class Progress:
     target: int
     started: float
     done_now: int = 0
+    pending_here: int = 0
 
     def line(self, q: Queued, status: str, remaining: int) -> str:
         elapsed = time.monotonic() - self.started
@@ -286,6 +288,13 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
             yield q
 
     def finish(q: Queued, record: dict[str, Any]) -> None:
+        if record["clone"]["status"] not in ("cloned", "reused"):
+            # every census project was cloned once: a failure here is this machine's (a mirror
+            # absent, no network), not the project's, so it stays pending for a later chunk
+            progress.pending_here += 1
+            log(f"#{q.position} {q.full_name}: not cloned here ({record['clone']['status']}: "
+                f"{record['clone']['reason'][:200]}); left pending")
+            return
         restore(cfg.work, record)
         store.save(q.repo, record)
         done.add(q.repo)
