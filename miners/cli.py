@@ -253,10 +253,15 @@ def _rerun(args: argparse.Namespace) -> int:
     drawn = ({"project_dirs": [str(d) for d in args.project_dirs]} if args.project_dirs else
               {"corpus": str(args.corpus), "size": args.sample, "seed": args.seed, "explicit": args.repos,
                "strata": "sets_seed (seed|noseed) x script|notebook", "rank": "sha256('<seed>:<owner/name>') (miners.corpus.sample.rank)"})
-    for row in publish(projects, cfg, args.out, drawn):
+    _print_funnel(publish(projects, cfg, args.out, drawn))
+    return 0
+
+
+def _print_funnel(rows: list[dict]) -> None:
+    """The rerun funnel, one line per (condition, stage)."""
+    for row in rows:
         print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
               f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
-    return 0
 
 
 def _study_queue(corpus: Path, seed: int) -> list:
@@ -324,9 +329,7 @@ def _rerun_study(args: argparse.Namespace) -> int:
               file=sys.stderr)
     rows = publish_study(items, cfg, args.records, args.out, {"seed": args.seed, "corpus": str(args.corpus),
                                                                "target_judged": target, "plan": study.PLAN})
-    for row in rows:
-        print(f"{row['condition']:13s} {row['step']}. {row['stage']:15s} {row['repositories']:4d}  "
-              f"dropped {row['dropped']:4d}  {row['drop_reasons']}")
+    _print_funnel(rows)
     return 0
 
 

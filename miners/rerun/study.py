@@ -253,8 +253,7 @@ def _summary(record: dict[str, Any]) -> str:
     probe = record.get("records", {}).get("as_written-1.json", {}).get("row", {})
     if record["clone"]["status"] not in ("cloned", "reused"):
         return f"clone {record['clone']['status']}"
-    runs = sum(1 for name in record.get("records", {}) if name[:1] != "c" and name.count("-") == 1 and
-               name.split("-")[0] in ALL)
+    runs = sum(1 for name in record.get("records", {}) if name.split("-")[0] in ALL)
     return f"probe {probe.get('status', 'none')}, {runs} run(s)"
 
 
@@ -375,12 +374,6 @@ def attempted_projects(items: list[Queued], work: Path, out_records: Path) -> li
         out.append(Project(q.repo, work / "clones" / q.repo, q.full_name, q.commit, q.stratum, q.rank, q.picked_by,
                            {}, q.commit_date))
     return out
-
-
-def clone_rows(items: list[Queued], out_records: Path) -> dict[str, dict[str, Any]]:
-    """``repo -> the clone part of its committed record`` for the attempted projects."""
-    store = CommittedRecords(out_records, STAGE)
-    return {q.repo: (store.load(q.repo) or {}).get("clone", {}) for q in items if store.path(q.repo).exists()}
 
 
 def pending(items: list[Queued], out_records: Path) -> list[Queued]:
