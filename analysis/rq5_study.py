@@ -33,6 +33,15 @@ Definitions (the study's design is :mod:`miners.rerun.study`).
 * **Ceiling**: the share of read projects (``study/rerun-readings``, one reading each by a
   language model) classified ``runs_offline``, with its Wilson interval; and how many of the read
   ``runs_offline`` projects the harness made log metrics.
+* **Root causes against the reading** (attempted read projects): the harness's outcome and cause
+  put in the reading's vocabulary (:data:`HARNESS_AS_READING`: metrics -> ``runs_offline``,
+  ran without a metric -> ``no_tracking``, data not in the repository -> ``needs_data``, ...;
+  an unresolvable environment and the harness's own limits have no reading class) and compared:
+  *agree* (same class), *harness_short* (read ``runs_offline``, the harness got no metric: the
+  harness's miss), *other_blocker_first* (read as blocked, the harness stopped at a different
+  failure, which comes first in the run or in building its environment), *harness_ran* (read as
+  blocked, yet the harness logged metrics). Agreement is the share *agree* with its Wilson
+  interval, and Cohen's kappa over the projects whose harness class the reading can name.
 """
 
 from __future__ import annotations
@@ -57,6 +66,12 @@ ENV_FAILURES = ("install_failed", "missing_module", "version_conflict", "import_
 AGREEMENT_ORDER = ("identical", "within_1e-6", "within_1pct", "different")
 DEEP = ("torch", "pytorch", "tensorflow", "keras", "jax", "lightning")
 READINGS = ("first30", "census30")
+#: The harness's outcome (``metrics``, ``ran_no_metrics``) or root cause, in the reading's classes
+#: (study/rerun-readings/README.md); the causes missing here have no reading class.
+HARNESS_AS_READING = {"metrics": "runs_offline", "ran_no_metrics": "no_tracking",
+                      "data_not_in_repository": "needs_data", "needs_download": "needs_download",
+                      "needs_credentials_or_server": "needs_server", "needs_gpu": "needs_gpu",
+                      "broken_as_committed": "broken"}
 #: How the paper names a root cause (macro ``RQFiveCauseTop``, the most common one).
 CAUSE_WORDS = {"needs_gpu": "a GPU", "needs_credentials_or_server": "credentials or a server",
                "needs_download": "a download", "data_not_in_repository": "data not in the repository",
@@ -176,6 +191,14 @@ TABLE_DOCS: dict[str, dict[str, Any]] = {
             "attempted": {"type": "boolean", "description": "the study attempted the project"},
             "outcome": {"type": "string", "description": "its outcome as written (rerun_causes.csv)"},
             "cause": {"type": "string", "description": "its root cause when it did not run"},
+            "harness_class": {"type": "string", "description": "the outcome and cause in the reading's "
+                                                               "vocabulary (HARNESS_AS_READING; empty: a class the "
+                                                               "reading has no name for, or not attempted)"},
+            "agreement": {"type": "string", "description": "agree, harness_short (read runs_offline, the harness "
+                                                           "got no metric), other_blocker_first (read as blocked, "
+                                                           "the harness stopped at another failure), harness_ran "
+                                                           "(read as blocked, the harness logged metrics); empty "
+                                                           "when not attempted"},
         },
     },
 }
@@ -479,9 +502,12 @@ def _ceiling(readings: pd.DataFrame, sample: pd.DataFrame, causes: pd.DataFrame,
         rows = []
         for r in readings.drop_duplicates("repo").rename(columns={"class": "cls"}).itertuples():
             rid = repo_id(r.repo)
+            outcome = _text(c.loc[rid, "outcome"]) if rid in c.index else ""
+            cause = _text(c.loc[rid, "cause"]) if rid in c.index else ""
+            hclass = HARNESS_AS_READING.get(cause or outcome, "") if rid in attempted else ""
             rows.append({"repo": r.repo, "reading": r.reading, "class": r.cls, "attempted": rid in attempted,
-                         "outcome": c.loc[rid, "outcome"] if rid in c.index else "",
-                         "cause": c.loc[rid, "cause"] if rid in c.index else ""})
+                         "outcome": outcome, "cause": cause, "harness_class": hclass,
+                         "agreement": _agreement(r.cls, outcome, hclass) if rid in attempted else ""})
         table = pd.DataFrame(rows, columns=cols).sort_values("repo").reset_index(drop=True)
     n = len(table)
     k = int((table["class"] == "runs_offline").sum()) if n else 0
@@ -491,7 +517,50 @@ def _ceiling(readings: pd.DataFrame, sample: pd.DataFrame, causes: pd.DataFrame,
     m.count("RQFiveCeilingReadAttempted", int(table["attempted"].sum()) if n else 0)
     m.count("RQFiveCeilingOfflineAttempted", len(ro))
     m.count("RQFiveCeilingOfflineLogged", int((ro["outcome"] == "metrics").sum()) if len(ro) else 0)
+    judged = table[table["agreement"] != ""] if n else table
+    agree = int((judged["agreement"] == "agree").sum()) if len(judged) else 0
+    low, high = wilson_or_nan(agree, len(judged))
+    m.prevalence("RQFiveCauseAgree", agree, len(judged), agree / len(judged) if len(judged) else math.nan,
+                 low, high)
+    for kind, word in (("harness_short", "Short"), ("other_blocker_first", "OtherFirst"),
+                       ("harness_ran", "Ran")):
+        m.count(f"RQFiveCauseAgree{word}", int((judged["agreement"] == kind).sum()) if len(judged) else 0)
+    first = judged[judged["agreement"] == "other_blocker_first"] if len(judged) else judged
+    m.count("RQFiveCauseOtherFirstEnv", int((first["cause"] == "environment_unresolvable").sum()) if len(first) else 0)
+    named = judged[judged["harness_class"] != ""] if len(judged) else judged
+    m.count("RQFiveCauseKappaN", len(named))
+    m.raw("RQFiveCauseKappa", number(cohen_kappa(named["class"], named["harness_class"]), 2)
+          if len(named) else "n/a")
     return table
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _agreement(reading: str, outcome: str, harness_class: str) -> str:
+    """How the harness's outcome of an attempted project compares with its reading (module docstring)."""
+    if harness_class == reading:
+        return "agree"
+    if reading == "runs_offline":
+        return "harness_short"
+    if outcome == "metrics":
+        return "harness_ran"
+    return "other_blocker_first"
+
+
+def cohen_kappa(a: pd.Series, b: pd.Series) -> float:
+    """Cohen's kappa of two labellings of the same items: (p_o - p_e) / (1 - p_e), with p_o the
+    observed share of equal labels and p_e the share expected from the two marginals; NaN for no
+    items, 1.0 when both labellings use one and the same label throughout."""
+    a, b = list(a), list(b)
+    n = len(a)
+    if n == 0:
+        return math.nan
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    labels = set(a) | set(b)
+    expected = sum((a.count(k) / n) * (b.count(k) / n) for k in labels)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def _interventions(runs: pd.DataFrame, main: set[str], m: Macros) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from miners.committed import CommittedRecords
@@ -193,6 +194,11 @@ def test_rq5_reads_the_published_study(local: dict, census: dict, tmp_path: Path
     shutil.copytree(local["out"], results)
     for name in ("repo_features.csv", "repo_practices.csv"):
         shutil.copy(census["corpus"].parent / name, results / name)
+    # a reading of the three projects and one the study has not attempted
+    readings = tmp_path / "study" / "rerun-readings"
+    readings.mkdir(parents=True)
+    (readings / "census30.csv").write_text("position,repo,class\n1,o/seeded,runs_offline\n2,o/nodata,needs_data\n"
+                                           "3,o/unseeded,needs_download\n4,o/never,runs_offline\n")
     macros = Macros("rq5")
     tables = rq5.tables(rq5.read_inputs(results), macros)
     funnel = {r.stage: r.projects for r in tables["rq5_study_funnel"].itertuples() if r.stratum == "main"}
@@ -205,6 +211,38 @@ def test_rq5_reads_the_published_study(local: dict, census: dict, tmp_path: Path
     assert (v["RQFiveDriftStillRunsCount"], v["RQFiveOrigCompared"], v["RQFiveOrigIdentical"]) == ("2", "1", "1")
     drift = tables["rq5_drift"].set_index("repo")
     assert bool(drift.loc["o__seeded", "drift_stable"]) and not bool(drift.loc["o__unseeded", "drift_stable"])
+    ceiling = tables["rq5_ceiling"].set_index("repo")
+    assert ceiling["agreement"].to_dict() == {"o/never": "", "o/nodata": "agree", "o/seeded": "agree",
+                                              "o/unseeded": "harness_ran"}
+    assert (v["RQFiveCeilingCount"], v["RQFiveCeilingTotal"]) == ("2", "4")
+    assert (v["RQFiveCauseAgreeCount"], v["RQFiveCauseAgreeTotal"], v["RQFiveCauseAgreeRan"]) == ("2", "3", "1")
+
+
+@pytest.mark.parametrize(("reading", "outcome", "cause", "expected"), [
+    ("runs_offline", "metrics", "", "agree"),
+    ("runs_offline", "did_not_run", "harness_limitation", "harness_short"),
+    ("runs_offline", "ran_no_metrics", "", "harness_short"),
+    ("needs_data", "did_not_run", "data_not_in_repository", "agree"),
+    ("needs_data", "did_not_run", "environment_unresolvable", "other_blocker_first"),
+    ("broken", "metrics", "", "harness_ran"),
+])
+def test_the_harness_is_compared_with_the_reading(reading: str, outcome: str, cause: str, expected: str) -> None:
+    from analysis.rq5_study import HARNESS_AS_READING, _agreement
+
+    assert _agreement(reading, outcome, HARNESS_AS_READING.get(cause or outcome, "")) == expected
+
+
+def test_cohen_kappa() -> None:
+    import math
+
+    from analysis.rq5_study import cohen_kappa
+
+    # 2x2 with p_o = 0.7, p_e = 0.5*0.6 + 0.5*0.4 = 0.5: kappa = 0.4
+    a = ["y"] * 5 + ["n"] * 5
+    b = ["y"] * 4 + ["n"] + ["y", "y"] + ["n"] * 3
+    assert cohen_kappa(pd.Series(a), pd.Series(b)) == pytest.approx(0.4)
+    assert cohen_kappa(pd.Series(a), pd.Series(a)) == 1.0
+    assert math.isnan(cohen_kappa(pd.Series([], dtype=str), pd.Series([], dtype=str)))
 
 
 def test_max_hours_stops_at_a_project_boundary(census: dict) -> None:
@@ -264,6 +302,12 @@ def test_a_dask_cluster_gives_the_same_tables(census: dict, local: dict) -> None
     ("timeout", "killed after the 300 s limit", RootCause.HARNESS_LIMITATION),
     ("crashed", "NameError: name 'argparse' is not defined", RootCause.BROKEN_AS_COMMITTED),
     ("crashed", "train.py: error: the following arguments are required: --model", RootCause.HARNESS_LIMITATION),
+    ("crashed", "FileNotFoundError: Did you remember to run 'dvc pull data/iris_1.csv'?",
+     RootCause.DATA_NOT_IN_REPOSITORY),
+    ("crashed", "mlflow.exceptions.MlflowException: Registered Model with name=uber_model not found",
+     RootCause.DATA_NOT_IN_REPOSITORY),
+    ("crashed", "dvc.scm.SCMError: / is not a git repository", RootCause.HARNESS_LIMITATION),
+    ("crashed", "ValueError: Expected 2D array, got 1D array instead", RootCause.BROKEN_AS_COMMITTED),
 ])
 def test_root_cause_rules(status: str, text: str, expected: RootCause) -> None:
     assert causes.cause(status, text) == expected

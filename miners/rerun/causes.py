@@ -18,7 +18,12 @@ Definitions.
   built (*unresolvable*: no installable set of packages, or a package the imports need that the
   environment lacks); or the harness could not run it (*harness limitation*: nothing found to
   run, the command-line arguments the project requires, the project's own modules not found from
-  where it was run, the time or memory limit, or the harness's own error).
+  where it was run, the time or memory limit, a tool that needs the git checkout the harness's
+  copy is not, or the harness's own error). Data not in the repository includes state a crashed
+  run needed from outside it: a DVC-tracked file never pulled (``dvc pull``) or a model the
+  authors registered in their own tracking server (``Registered Model ... not found``). The
+  rules were checked one by one against the reading's classes (``rq5_ceiling.csv``,
+  ``agreement``).
 * **Evidence**: the probe's status and exception, the last frame of the traceback that lies in
   the project's own files (``path:line``), and the last line of its standard error.
 * **Drift** (``latest_env``): for a project whose probe failed for its environment, whether the
@@ -61,7 +66,11 @@ DOWNLOAD = re.compile(r"download|urlopen|urlretrieve|huggingface|hf_hub|kaggle|f
                       r"nltk\.|torchvision\.datasets|tensorflow_datasets|tfds|gdown|wget|HTTPSConnectionPool|"
                       r"Max retries exceeded|requests\.get|https?://", re.I)
 HARNESS = re.compile(r"MemoryError|Cannot allocate memory|harness error|SIGKILL|arguments are required|"
-                     r"unrecognized arguments|invalid choice", re.I)
+                     r"unrecognized arguments|invalid choice|is not a git repository|SCMError", re.I)
+#: State a crashed run needed that lies outside the repository: a DVC-tracked file never pulled,
+#: or a model the authors registered in their own tracking server's registry.
+ABSENT_STATE = re.compile(r"dvc pull|Registered Model with name=\S+ not found|"
+                          r"RESOURCE_DOES_NOT_EXIST: Registered Model", re.I)
 
 #: The rules, first match wins (module docstring).
 RULES: tuple[Rule, ...] = (
@@ -71,6 +80,7 @@ RULES: tuple[Rule, ...] = (
     Rule(RootCause.NEEDS_CREDENTIALS_OR_SERVER, frozenset({RunStatus.CRASHED}), SERVER),
     Rule(RootCause.NEEDS_DOWNLOAD, frozenset({RunStatus.CRASHED}), DOWNLOAD),
     Rule(RootCause.DATA_NOT_IN_REPOSITORY, frozenset({RunStatus.DATA_MISSING, RunStatus.LFS_POINTER})),
+    Rule(RootCause.DATA_NOT_IN_REPOSITORY, frozenset({RunStatus.CRASHED}), ABSENT_STATE),
     Rule(RootCause.ENVIRONMENT_UNRESOLVABLE, frozenset({RunStatus.INSTALL_FAILED, RunStatus.MISSING_MODULE,
                                                        RunStatus.VERSION_CONFLICT, RunStatus.IMPORT_ERROR})),
     Rule(RootCause.HARNESS_LIMITATION, frozenset({RunStatus.ENTRY_NOT_FOUND, RunStatus.IMPORT_PATH,
