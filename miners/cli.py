@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=_positive, default=12288)
     p.add_argument("--wheels", type=Path, default=Path("/opt/wheels"))
     p.add_argument("--python-env", type=Path, default=None, help="one existing environment for every project (tests)")
+    p.add_argument("--min-free-gb", type=float, default=15.0,
+                   help="below this much free disk (GB) empty the package cache between projects, and stop if "
+                        "that is not enough (0: no guard; default 15)")
     p.add_argument("--publish-only", action="store_true", help="attempt nothing: publish the committed records")
     p.add_argument("--unsafe-no-sandbox", action="store_true")
 
@@ -321,11 +324,11 @@ def _rerun_study(args: argparse.Namespace) -> int:
         try:
             prog = study.chunk(items, cfg, args.records, lambda n: url_for(template, n), harness=harness_version(),
                                max_hours=args.max_hours, target_judged=target, scheduler=args.scheduler,
-                               available=gate)
+                               available=gate, min_free_gb=args.min_free_gb)
         except NoSandbox as exc:
             raise UsageError(str(exc)) from None
         print(f"chunk: {prog.done_now} project(s) attempted now; {prog.attempted} attempted, "
-              f"{prog.judged}/{target} judged in all; {prog.pending_here} could not be cloned here (pending)",
+              f"{prog.judged}/{target} judged in all; {prog.pending_here} could not be cloned or run here (pending)",
               file=sys.stderr)
     rows = publish_study(items, cfg, args.records, args.out, {"seed": args.seed, "corpus": str(args.corpus),
                                                                "target_judged": target, "plan": study.PLAN})

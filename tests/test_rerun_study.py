@@ -263,8 +263,30 @@ def test_a_clone_that_fails_here_leaves_the_project_pending(census: dict) -> Non
            "--protocol", str(root / "none.toml")]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "3 could not be cloned here (pending)" in proc.stderr and "left pending" in proc.stderr
+    assert "3 could not be cloned or run here (pending)" in proc.stderr and "left pending" in proc.stderr
     assert CommittedRecords(root / "records", "rerun").ids() == []
+
+
+def test_a_full_disk_empties_the_package_cache_and_then_stops(census: dict) -> None:
+    """The disk guard: below --min-free-gb the shared cache is emptied; still below, nothing starts."""
+    cache = census["base"] / "full" / "cache"
+    (cache / "archive-v0").mkdir(parents=True)
+    (cache / "archive-v0" / "wheel").write_bytes(b"x" * 1024)
+    proc, records, _ = study(census, "full", "--min-free-gb", "1e9")
+    assert "package cache emptied" in proc.stderr and "stopping:" in proc.stderr and "--min-free-gb" in proc.stderr
+    assert not cache.exists()
+    assert CommittedRecords(records, "rerun").ids() == []
+
+
+def test_a_record_the_machine_failed_is_recognised() -> None:
+    from miners.rerun.study import machine_failure
+
+    full = {"envs": {"as_of_commit-1": {"reason": "failed to write to file `cache/x.py`: No space left on device "
+                                                  "(os error 28)"}}}
+    assert "No space left on device" in machine_failure(full)
+    assert machine_failure({"clone": {"harness_error": "OSError: [Errno 28] No space left on device: 'x'"}})
+    assert machine_failure({"records": {"as_written-1.json": {"row": {"status": "data_missing",
+                                                                        "reason": "No such file: 'data.csv'"}}}}) == ""
 
 
 def test_the_mirrors_of_the_next_chunk_are_listed(census: dict, tmp_path: Path) -> None:

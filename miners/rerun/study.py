@@ -26,6 +26,13 @@ Definitions.
   (its mirror may be missing on this machine: it is skipped, not recorded, and listed by
   ``rerun-mirrors``). Every queued project was cloned by the census, so a clone that fails in a
   chunk is the machine's failure, not the project's: it is logged and the project stays pending.
+  So does a project whose record shows the machine ran out of disk (:func:`machine_failure`:
+  "No space left on device" in any of its rows, environments or errors): that failure is this
+  machine's, and the project is attempted again by a later chunk.
+* **Disk guard**: before a project starts, if the free space of the work folder's disk is below
+  ``--min-free-gb`` (default 15 GB), the chunk lets the running projects finish, empties the
+  package cache (``--cache``, which grows by gigabytes per environment as of a date) and goes
+  on; if the space is still below the limit, it stops (``stopping: ... GB free``).
 * **Judged** (the stop rule's count): a main-sample project whose ``as_written`` and
   ``seeds_forced`` runs both have a verdict other than ``not_judged``
   (:func:`miners.rerun.variance.verdicts`).
@@ -46,6 +53,7 @@ Definitions.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -65,6 +73,9 @@ from miners.rerun.vocab import METRIC_STATUSES, PickedBy, RunStatus, Verdict
 from miners.schema.ids import repo_id
 
 STAGE = "rerun"
+#: What the machine's own trouble leaves in a record (a full disk), never the project's.
+MACHINE_FAILURE = re.compile(r"No space left on device|os error 28|\[Errno 28\]|Disk quota exceeded")
+GB = 1024 ** 3
 MAIN = ("as_written", "seeds_forced")
 ALL = ("as_written", "seeds_forced", "latest_env")
 #: Probe failures caused by the environment: the project then gets one latest_env run.
@@ -191,6 +202,35 @@ def run_one(q: Queued, cfg: Config, url: str, harness: str) -> dict[str, Any]:
     return record
 
 
+def machine_failure(record: dict[str, Any]) -> str:
+    """The first sign in a project's record that the machine failed it (:data:`MACHINE_FAILURE`),
+    with some context, else ''."""
+    text = json.dumps(record)
+    m = MACHINE_FAILURE.search(text)
+    return text[max(m.start() - 120, 0): m.end()].replace("\\n", " ") if m else ""
+
+
+def free_gb(path: Path) -> float:
+    """Free space, in GB (2**30 bytes), of the disk that holds ``path`` (or its nearest existing parent)."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free / GB
+
+
+def make_room(cfg: Config, min_free_gb: float, log: Callable[[str], None]) -> bool:
+    """The disk guard (module docstring), with no project running: empty the package cache when
+    the work folder's disk has less than ``min_free_gb`` free; whether there is room now."""
+    if free_gb(cfg.work) >= min_free_gb:
+        return True
+    before = free_gb(cfg.work)
+    if cfg.cache is not None and Path(cfg.cache).exists():
+        shutil.rmtree(cfg.cache, ignore_errors=True)
+    after = free_gb(cfg.work)
+    log(f"disk: {before:.1f} GB free, below {min_free_gb:g} GB; package cache emptied: {after:.1f} GB free")
+    return after >= min_free_gb
+
+
 def _worker_run(q: Queued, cfg_fields: dict[str, Any], url: str, harness: str) -> dict[str, Any]:
     """Run one project on a Dask worker: its own work folder and package cache below the given
     work folder (``worker-<pid>``), so that workers never share a sandbox or a cache."""
@@ -198,9 +238,13 @@ def _worker_run(q: Queued, cfg_fields: dict[str, Any], url: str, harness: str) -
 
     base = Path(cfg_fields["work"])
     own = base / f"worker-{os.uname().nodename}-{os.getpid()}"
+    cfg_fields = dict(cfg_fields)
+    min_free_gb = cfg_fields.pop("min_free_gb", 0.0)
     cfg = Config(**{**cfg_fields, "work": own, "cache": own / "cache",
                     "wheels": Path(cfg_fields["wheels"]) if cfg_fields.get("wheels") else None,
                     "python_env": Path(cfg_fields["python_env"]) if cfg_fields.get("python_env") else None})
+    if min_free_gb:  # the worker's own cache, emptied between its projects (one thread per worker)
+        make_room(cfg, min_free_gb, lambda s: print(s, file=sys.stderr, flush=True))
     return run_one(q, cfg, url, harness)
 
 
@@ -259,7 +303,8 @@ def _summary(record: dict[str, Any]) -> str:
 
 def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[[str], str], *,
           harness: str, max_hours: float = 0.0, target_judged: int = 150, scheduler: str | None = None,
-          available: Callable[[str], bool] = lambda _n: True, log: Callable[[str], None] | None = None) -> Progress:
+          available: Callable[[str], bool] = lambda _n: True, log: Callable[[str], None] | None = None,
+          min_free_gb: float = 15.0) -> Progress:
     """Attempt the queue's pending projects in order until a stop rule holds (module docstring);
     each finished project's committed record is saved under ``out_records`` at once."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
@@ -273,12 +318,18 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
                         target_judged, time.monotonic())
     deadline = time.monotonic() + max_hours * 3600 if max_hours else float("inf")
 
+    room = {"ok": True}
+
     def todo() -> Iterator[Queued]:
         for q in items:
             if q.repo in done:
                 continue
             if time.monotonic() >= deadline:
                 log(f"stopping: --max-hours {max_hours} reached (at a project boundary)")
+                return
+            if not room["ok"]:
+                log(f"stopping: {free_gb(cfg.work):.1f} GB free on the work folder's disk, below --min-free-gb "
+                    f"{min_free_gb:g} even with the package cache emptied (free some space and run again)")
                 return
             if progress.judged >= target_judged and q.picked_by == PickedBy.SAMPLE:
                 continue
@@ -294,6 +345,11 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
             log(f"#{q.position} {q.full_name}: not cloned here ({record['clone']['status']}: "
                 f"{record['clone']['reason'][:200]}); left pending")
             return
+        trouble = machine_failure(record)
+        if trouble:
+            progress.pending_here += 1
+            log(f"#{q.position} {q.full_name}: the machine failed it (...{trouble[-200:]}); not recorded, left pending")
+            return
         restore(cfg.work, record)
         store.save(q.repo, record)
         done.add(q.repo)
@@ -308,39 +364,55 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         raise sandbox.NoSandbox("no sandbox is available (install bubblewrap: apt-get install bubblewrap); "
                                 "pass --unsafe-no-sandbox to run untrusted code without one")
     cfg.work.mkdir(parents=True, exist_ok=True)
+    def low() -> bool:
+        return bool(min_free_gb) and free_gb(cfg.work) < min_free_gb
+
     if scheduler:
-        _on_cluster(todo(), cfg, url_of, harness, scheduler, finish)
+        _on_cluster(todo(), cfg, url_of, harness, scheduler, finish, min_free_gb)
     elif cfg.jobs <= 1:
+        if low():
+            room["ok"] = make_room(cfg, min_free_gb, log)
         for q in todo():
             finish(q, run_one(q, cfg, url_of(q.full_name), harness))
+            if low():
+                room["ok"] = make_room(cfg, min_free_gb, log)
     else:
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
         with ThreadPoolExecutor(cfg.jobs) as pool:
             it = todo()
             running = {}
-            for q in it:
-                running[pool.submit(run_one, q, cfg, url_of(q.full_name), harness)] = q
-                if len(running) >= cfg.jobs:
-                    break
+
+            def fill() -> None:
+                while len(running) < cfg.jobs:
+                    nxt = next(it, None)
+                    if nxt is None:
+                        return
+                    running[pool.submit(run_one, nxt, cfg, url_of(nxt.full_name), harness)] = nxt
+
+            if low():
+                room["ok"] = make_room(cfg, min_free_gb, log)
+            fill()
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for f in finished:
-                    q = running.pop(f)
-                    finish(q, f.result())
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        running[pool.submit(run_one, nxt, cfg, url_of(nxt.full_name), harness)] = nxt
+                    finish(running.pop(f), f.result())
+                if low():  # the cache is shared: empty it only once the running projects are done
+                    for f in list(running):
+                        finish(running.pop(f), f.result())
+                    room["ok"] = make_room(cfg, min_free_gb, log)
+                fill()
     return progress
 
 
 def _on_cluster(items: Iterator[Queued], cfg: Config, url_of: Callable[[str], str], harness: str, scheduler: str,
-                finish: Callable[[Queued, dict[str, Any]], None]) -> None:
+                finish: Callable[[Queued, dict[str, Any]], None], min_free_gb: float = 0.0) -> None:
     """Run the projects on the Dask cluster at ``scheduler``, a bounded window at a time (so the
     stop rules are checked between projects); the client saves each record as it arrives."""
     from distributed import Client, as_completed
 
     fields = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+    fields["min_free_gb"] = min_free_gb
     with Client(scheduler) as client:
         window = max(sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()), 1)
         futures = {}
