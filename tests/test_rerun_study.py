@@ -289,6 +289,19 @@ def test_a_record_the_machine_failed_is_recognised() -> None:
                                                                         "reason": "No such file: 'data.csv'"}}}}) == ""
 
 
+def test_a_pending_project_is_attempted_from_scratch(tmp_path: Path) -> None:
+    """What an interrupted attempt left (an environment recorded as failed) is forgotten, other projects' kept."""
+    from miners.rerun.study import forget
+
+    for repo in ("o__a", "o__b"):
+        for folder in ("clones", "runs", "records", "envs"):
+            (tmp_path / folder / repo / "x").mkdir(parents=True)
+        (tmp_path / "envs" / repo / "x" / "env.json").write_text('{"ok": false}')
+    forget(tmp_path, "o__a")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*")) == [
+        "clones/o__b", "envs/o__b", "records/o__b", "runs/o__b"]
+
+
 def test_the_mirrors_of_the_next_chunk_are_listed(census: dict, tmp_path: Path) -> None:
     def mirrors(*extra: str) -> list[str]:
         cmd = [sys.executable, "-m", "miners", "rerun-mirrors", "--corpus", str(census["corpus"]),

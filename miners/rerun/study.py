@@ -170,6 +170,14 @@ def _clean(work: Path, repo: str) -> None:
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
 
 
+def forget(work: Path, repo: str) -> None:
+    """Remove everything of a project from the work folder, its run and environment records too:
+    a pending project is attempted from scratch, never from what an interrupted or failed
+    attempt left (an environment recorded as failed would otherwise be reused)."""
+    for folder in ("clones", "checkouts", "runs", "records", "envs"):
+        shutil.rmtree(work / folder / repo, ignore_errors=True)
+
+
 def _status(work: Path, repo: str, condition: str, k: int) -> str:
     path = record_path(work, repo, condition, k)
     return RunRecord.load(path).row["status"] if path.exists() else ""
@@ -181,6 +189,7 @@ def run_one(q: Queued, cfg: Config, url: str, harness: str) -> dict[str, Any]:
     from miners.corpus.clone import clone_repo
     from miners.rerun.harness import run_project
 
+    forget(cfg.work, q.repo)
     clone_dir = cfg.work / "clones" / q.repo
     started = time.monotonic()
     result = clone_repo(q.full_name, url, clone_dir, q.commit or None)
@@ -349,6 +358,7 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         if trouble:
             progress.pending_here += 1
             log(f"#{q.position} {q.full_name}: the machine failed it (...{trouble[-200:]}); not recorded, left pending")
+            forget(cfg.work, q.repo)
             return
         restore(cfg.work, record)
         store.save(q.repo, record)
