@@ -43,6 +43,19 @@ def share(k: float, n: float) -> float:
     return k / n if n else math.nan
 
 
+def cohen_kappa(x: Sequence[Any], y: Sequence[Any]) -> float:
+    """Cohen's kappa of two nominal labellings of the same items: (p_o - p_e) / (1 - p_e), with
+    p_o the observed share of equal labels and p_e the share expected from the two marginals;
+    NaN for no items, or when p_e is 1 (both use one and the same label: kappa undefined)."""
+    x, y = list(x), list(y)
+    n = len(x)
+    if n == 0:
+        return math.nan
+    po = sum(a == b for a, b in zip(x, y, strict=True)) / n
+    pe = sum((x.count(c) / n) * (y.count(c) / n) for c in set(x) | set(y))
+    return math.nan if pe >= 1 else (po - pe) / (1 - pe)
+
+
 def wilson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float] | None:
     """Wilson score interval of ``k`` successes in ``n`` trials (None when ``n`` is 0)."""
     if n <= 0 or k < 0 or k > n:

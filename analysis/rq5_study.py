@@ -56,7 +56,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.formatting import Macros, interval, number, p_value, percent
-from analysis.inference import fisher, wilson_or_nan
+from analysis.inference import cohen_kappa, fisher, wilson_or_nan
 from analysis.results import as_bool, as_number, read_study_table, read_table
 
 MAIN = ("sample", "sample_and_originals")
@@ -547,20 +547,6 @@ def _agreement(reading: str, outcome: str, harness_class: str) -> str:
     if outcome == "metrics":
         return "harness_ran"
     return "other_blocker_first"
-
-
-def cohen_kappa(a: pd.Series, b: pd.Series) -> float:
-    """Cohen's kappa of two labellings of the same items: (p_o - p_e) / (1 - p_e), with p_o the
-    observed share of equal labels and p_e the share expected from the two marginals; NaN for no
-    items, 1.0 when both labellings use one and the same label throughout."""
-    a, b = list(a), list(b)
-    n = len(a)
-    if n == 0:
-        return math.nan
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    labels = set(a) | set(b)
-    expected = sum((a.count(k) / n) * (b.count(k) / n) for k in labels)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
 def _interventions(runs: pd.DataFrame, main: set[str], m: Macros) -> pd.DataFrame:

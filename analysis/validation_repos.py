@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.inference import wilson_or_nan
+from analysis.inference import cohen_kappa, wilson_or_nan
 from analysis.validation_draw import REGISTRY_CUES
 from analysis.validation_heldout import HELDOUT_SEED, TextReader, heldout_files
 
@@ -131,16 +131,6 @@ def consensus(a: pd.DataFrame, b: pd.DataFrame, adjudication: pd.DataFrame) -> p
     return pd.DataFrame(rows, columns=["repo", *FIELDS])
 
 
-def _kappa_nominal(x: list[str], y: list[str]) -> float:
-    n = len(x)
-    if n == 0:
-        return math.nan
-    po = sum(a == b for a, b in zip(x, y, strict=True)) / n
-    cats = set(x) | set(y)
-    pe = sum((x.count(c) / n) * (y.count(c) / n) for c in cats)
-    return math.nan if pe >= 1 else (po - pe) / (1 - pe)
-
-
 def scanner_values(features: pd.DataFrame, repos: Iterable[str]) -> pd.DataFrame:
     """The scanner's values of :data:`FIELDS` for the repositories (``repo_features.csv``)."""
     f = features.set_index("repo")
@@ -168,7 +158,7 @@ def score(a: pd.DataFrame, b: pd.DataFrame, cons: pd.DataFrame,
         lo, hi = wilson_or_nan(agree, len(repos))
         row = {"field": f, "repos": len(repos),
                "ab_agree": sum(p == q for p, q in zip(xa, xb, strict=True)),
-               "ab_kappa": _kappa_nominal(xa, xb), "scanner_agree": agree,
+               "ab_kappa": cohen_kappa(xa, xb), "scanner_agree": agree,
                "accuracy": agree / len(repos) if repos else math.nan,
                "accuracy_low": lo, "accuracy_high": hi}
         if f in BOOL_FIELDS:
