@@ -373,7 +373,7 @@ def _drift(data: Mapping[str, pd.DataFrame], sample: pd.DataFrame, m: Macros) ->
             common, same, worst = 0, 0, math.nan
             if repo in latest_ok and a is not None:
                 j = a[a["repo"] == repo].merge(b[b["repo"] == repo], on=["repo", "key"], suffixes=("_a", "_b"))
-                j = j[[(repo, k) not in timing for k in j["key"]]]
+                j = j[pd.Series([(repo, k) not in timing for k in j["key"]], index=j.index, dtype=bool)]
                 common = len(j)
                 rel = [abs(y - x) / abs(x) if x else (0.0 if y == x else math.inf) for x, y in zip(j["v_a"], j["v_b"],
                                                                                                  strict=True)]

@@ -6,6 +6,7 @@ a real MLflow store."""
 from __future__ import annotations
 
 import csv
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -216,6 +217,24 @@ def test_rq5_reads_the_published_study(local: dict, census: dict, tmp_path: Path
                                               "o/unseeded": "harness_ran"}
     assert (v["RQFiveCeilingCount"], v["RQFiveCeilingTotal"]) == ("2", "4")
     assert (v["RQFiveCauseAgreeCount"], v["RQFiveCauseAgreeTotal"], v["RQFiveCauseAgreeRan"]) == ("2", "3", "1")
+
+
+def test_drift_of_a_project_without_a_common_metric() -> None:
+    """A project that logs metrics in both conditions, but no key in common: not drift-stable, no crash."""
+    from analysis.formatting import Macros
+    from analysis.rq5_study import _drift
+
+    runs = pd.DataFrame([{"repo": "o__a", "condition": c, "run": "1", "status": "ok"}
+                         for c in ("as_written", "latest_env")])
+    metrics = pd.DataFrame([{"repo": "o__a", "condition": c, "run": "1", "key": key, "step": "0", "value": "1.0",
+                             "is_last": "true"} for c, key in (("as_written", "acc"), ("latest_env", "loss"))])
+    var = pd.DataFrame(columns=["repo", "key", "timing"])
+    sample = pd.DataFrame([{"repo": "o__a", "picked_by": "sample"}])
+    table = _drift({"reruns": runs, "rerun_metrics": metrics, "variance": var}, sample, Macros("rq5"))
+    row = table.to_dict("records")
+    assert len(row) == 1 and math.isnan(row[0].pop("max_rel_diff"))
+    assert row[0] == {"repo": "o__a", "stratum": "main", "latest_runs_metrics": True, "common_metrics": 0,
+                      "same_metrics": 0, "drift_stable": False}
 
 
 @pytest.mark.parametrize(("reading", "outcome", "cause", "expected"), [
