@@ -55,7 +55,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.formatting import Macros, interval, number, p_value, percent
+from analysis.formatting import Macros, interval, missing, number, p_value, percent
 from analysis.inference import cohen_kappa, fisher, wilson_or_nan
 from analysis.results import as_bool, as_number, read_study_table, read_table
 
@@ -502,8 +502,8 @@ def _ceiling(readings: pd.DataFrame, sample: pd.DataFrame, causes: pd.DataFrame,
         rows = []
         for r in readings.drop_duplicates("repo").rename(columns={"class": "cls"}).itertuples():
             rid = repo_id(r.repo)
-            outcome = _text(c.loc[rid, "outcome"]) if rid in c.index else ""
-            cause = _text(c.loc[rid, "cause"]) if rid in c.index else ""
+            outcome, cause = ("" if rid not in c.index or missing(c.loc[rid, k]) else str(c.loc[rid, k])
+                              for k in ("outcome", "cause"))
             hclass = HARNESS_AS_READING.get(cause or outcome, "") if rid in attempted else ""
             rows.append({"repo": r.repo, "reading": r.reading, "class": r.cls, "attempted": rid in attempted,
                          "outcome": outcome, "cause": cause, "harness_class": hclass,
@@ -532,10 +532,6 @@ def _ceiling(readings: pd.DataFrame, sample: pd.DataFrame, causes: pd.DataFrame,
     m.raw("RQFiveCauseKappa", number(cohen_kappa(named["class"], named["harness_class"]), 2)
           if len(named) else "n/a")
     return table
-
-
-def _text(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def _agreement(reading: str, outcome: str, harness_class: str) -> str:

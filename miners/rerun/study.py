@@ -230,9 +230,9 @@ def free_gb(path: Path) -> float:
 def make_room(cfg: Config, min_free_gb: float, log: Callable[[str], None]) -> bool:
     """The disk guard (module docstring), with no project running: empty the package cache when
     the work folder's disk has less than ``min_free_gb`` free; whether there is room now."""
-    if free_gb(cfg.work) >= min_free_gb:
-        return True
     before = free_gb(cfg.work)
+    if before >= min_free_gb:
+        return True
     if cfg.cache is not None and Path(cfg.cache).exists():
         shutil.rmtree(cfg.cache, ignore_errors=True)
     after = free_gb(cfg.work)
