@@ -6,6 +6,7 @@ a real MLflow store."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import subprocess
 import sys
@@ -262,6 +263,50 @@ def test_cohen_kappa() -> None:
     assert cohen_kappa(pd.Series(a), pd.Series(b)) == pytest.approx(0.4)
     assert cohen_kappa(a, a) == 1.0
     assert math.isnan(cohen_kappa([], [])) and math.isnan(cohen_kappa(["y", "y"], ["y", "y"]))  # undefined
+
+
+def test_the_main_sample_is_the_queue_prefix_up_to_its_cutoff() -> None:
+    """The stop rule, exactly: the cutoff is the target-th judged position in queue order, whatever
+    finished first; main draws after it leave the main sample, originals stay."""
+    from miners.rerun.study import Queued, main_cutoff, published_picked_by
+
+    assert main_cutoff({9, 3, 5}, 2) == 5 and main_cutoff({9, 3, 5}, 3) == 9
+    assert main_cutoff({9, 3}, 3) is None and main_cutoff(set(), 0) is None
+
+    def q(position: int, picked: str) -> Queued:
+        return Queued(position, f"o/p{position}", "", "", "", "", "", picked)
+
+    assert published_picked_by(q(5, "sample"), 5) == "sample"  # the cutoff project itself is in
+    assert published_picked_by(q(6, "sample"), 5) == "after_stop"
+    assert published_picked_by(q(6, "sample_and_originals"), 5) == "originals"
+    assert published_picked_by(q(6, "originals"), 5) == "originals"
+    assert published_picked_by(q(60, "sample"), None) == "sample"  # target not reached: all in
+
+
+def test_a_reached_target_publishes_only_the_prefix_as_main_sample(local: dict, census: dict) -> None:
+    """Republishing the committed records with a target of 1: the first judged main project in
+    queue order ends the main sample; the rest are in the originals stratum or in neither."""
+    root = census["base"] / "cutoff"
+    cmd = [sys.executable, "-m", "miners", "rerun-study", "--corpus", str(census["corpus"]),
+           "--records", str(local["records"]), "--out", str(root / "out"), "--work", str(root / "work"),
+           "--runs", "2", "--protocol", str(root / "none.toml"), "--publish-only", "--target-judged", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    before = {r["repo"]: r for r in read_csv(local["out"] / "rerun_sample.csv")}
+    after = {r["repo"]: r for r in read_csv(root / "out" / "rerun_sample.csv")}
+    verdicts: dict[str, list[str]] = {}
+    for r in read_csv(local["out"] / "rerun_repos.csv"):
+        if r["condition"] in ("as_written", "seeds_forced"):
+            verdicts.setdefault(r["repo"], []).append(r["verdict"])
+    judged = {r for r, v in verdicts.items() if len(v) == 2 and "not_judged" not in v}
+    cutoff = min(int(before[r]["position"]) for r in judged)
+    expected = {r: (b["picked_by"] if int(b["position"]) <= cutoff else
+                    "originals" if b["picked_by"] == "sample_and_originals" else "after_stop")
+                for r, b in before.items()}
+    assert {r: a["picked_by"] for r, a in after.items()} == expected
+    assert sum(v != before[r]["picked_by"] for r, v in expected.items()) >= 1  # the cutoff moved someone
+    prov = json.loads((root / "out" / "rerun_provenance.json").read_text())
+    assert prov["sample"]["main_cutoff"] == cutoff
 
 
 def test_max_hours_stops_at_a_project_boundary(census: dict) -> None:

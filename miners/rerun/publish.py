@@ -233,6 +233,9 @@ def publish_study(items: list[Any], cfg: Config, records: Path, out: Path, sampl
     projects = study.attempted_projects(items, cfg.work, records)
     store = CommittedRecords(records, study.STAGE)
     by_repo = {q.repo: q for q in items}
+    target = int(sample.get("target_judged") or 0)
+    cutoff = study.main_cutoff({by_repo[p.repo].position for p in projects if study.in_main(by_repo[p.repo])
+                                and study.judged(cfg.work, p.repo, cfg.runs)}, target) if target else None
     rows, versions = [], Counter()
     for p in projects:
         rec = store.load(p.repo) or {}
@@ -240,14 +243,15 @@ def publish_study(items: list[Any], cfg: Config, records: Path, out: Path, sampl
         versions[rec.get("harness", "")] += 1
         clone = rec.get("clone", {})
         rows.append({"repo": p.repo, "full_name": p.full_name, "commit": p.commit, "stratum": p.stratum,
-                     "rank": p.rank, "picked_by": p.picked_by, "position": q.position, "family": q.family,
+                     "rank": p.rank, "picked_by": study.published_picked_by(q, cutoff), "position": q.position,
+                     "family": q.family,
                      "clone_status": clone.get("status", ""),
                      "harness_error": clone.get("harness_error", "") or
                      (clone.get("reason", "") if clone.get("status") not in ("cloned", "reused") else ""),
                      "harness": rec.get("harness", "")})
     info = {**sample, "queued": len(items), "attempted": len(projects),
             "queued_main": sum(study.in_main(q) for q in items),
-            "queued_originals": sum(q.picked_by != "sample" for q in items),
+            "queued_originals": sum(q.picked_by != "sample" for q in items), "main_cutoff": cutoff,
             "harness_versions": dict(sorted(versions.items()))}
     funnel_rows = publish(projects, cfg, out, info, sample_rows=rows)
     from miners.csvio import read_csv

@@ -43,6 +43,14 @@ Definitions.
   that made it; never a file of the project. It is written when the project's last run ends; a
   later ``make rerun`` on any machine restores it into the work folder and publishes from it,
   so a partial study publishes consistent CSVs.
+* **Cutoff** (the stop rule, exactly): the main sample is a prefix of the queue. Its cutoff is
+  the queue position of the ``target_judged``-th judged main-sample project, counted in queue
+  order (:func:`main_cutoff`; none while fewer are judged). A chunk starts no ``sample``
+  project queued after the cutoff but still attempts the pending ones before it, whatever
+  finished first; a ``sample_and_originals`` project after the cutoff is attempted and published
+  as ``originals``, and a ``sample`` one that a parallel job had already started as
+  ``after_stop`` (in neither stratum, :func:`published_picked_by`). So the main sample never
+  gains the projects that happened to finish while the target was being reached.
 * **Chunk**: one invocation. ``--max-hours`` starts no project after that many hours (a project
   boundary); ``--target-judged`` starts no further main-sample project once that many are
   judged (originals-only projects still run). ``--scheduler tcp://HOST:PORT`` runs the projects
@@ -129,6 +137,21 @@ def queue(corpus: Path, features: Path, practices: Path, seed: int) -> list[Queu
 
 def in_main(q: Queued | Project) -> bool:
     return q.picked_by in (PickedBy.SAMPLE, PickedBy.SAMPLE_AND_ORIGINALS)
+
+
+def main_cutoff(judged_positions: set[int] | list[int], target: int) -> int | None:
+    """The main sample's cutoff (module docstring): the queue position of the ``target``-th
+    judged main-sample project in queue order, or None while fewer than ``target`` are judged."""
+    ranked = sorted(judged_positions)
+    return ranked[target - 1] if target > 0 and len(ranked) >= target else None
+
+
+def published_picked_by(q: Queued, cutoff: int | None) -> str:
+    """A project's ``picked_by`` in the published sample: its queue stratum, except that a main
+    draw queued after the cutoff leaves the main sample (``originals`` or ``after_stop``)."""
+    if cutoff is None or q.position <= cutoff or not in_main(q):
+        return str(q.picked_by)
+    return PickedBy.ORIGINALS if q.picked_by == PickedBy.SAMPLE_AND_ORIGINALS else PickedBy.AFTER_STOP
 
 
 # --- one project ---------------------------------------------------------------------------
@@ -323,8 +346,8 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         rec = store.load(rid)
         if rec:
             restore(cfg.work, rec)
-    progress = Progress(len(done), sum(judged(cfg.work, q.repo, cfg.runs) for q in items if q.repo in done and in_main(q)),
-                        target_judged, time.monotonic())
+    judged_at = {q.position for q in items if q.repo in done and in_main(q) and judged(cfg.work, q.repo, cfg.runs)}
+    progress = Progress(len(done), len(judged_at), target_judged, time.monotonic())
     deadline = time.monotonic() + max_hours * 3600 if max_hours else float("inf")
 
     room = {"ok": True}
@@ -340,7 +363,8 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
                 log(f"stopping: {free_gb(cfg.work):.1f} GB free on the work folder's disk, below --min-free-gb "
                     f"{min_free_gb:g} even with the package cache emptied (free some space and run again)")
                 return
-            if progress.judged >= target_judged and q.picked_by == PickedBy.SAMPLE:
+            cutoff = main_cutoff(judged_at, target_judged)
+            if cutoff is not None and q.position > cutoff and q.picked_by == PickedBy.SAMPLE:
                 continue
             if not available(q.full_name):
                 continue
@@ -366,7 +390,8 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         progress.attempted += 1
         progress.done_now += 1
         if in_main(q) and judged(cfg.work, q.repo, cfg.runs):
-            progress.judged += 1
+            judged_at.add(q.position)
+            progress.judged = len(judged_at)
         remaining = sum(1 for x in items if x.repo not in done)
         log(progress.line(q, _summary(record), remaining))
 

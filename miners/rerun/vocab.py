@@ -203,6 +203,9 @@ class PickedBy(Vocabulary):
     ORIGINALS = ("originals", "make rerun: in the originals stratum only (committed mlruns/ with params and "
                  "metrics), not in the main sample")
     SAMPLE_AND_ORIGINALS = "sample_and_originals", "make rerun: in the main sample and in the originals stratum"
+    AFTER_STOP = ("after_stop", "make rerun: drawn by the seeded sample but queued after the main sample's cutoff "
+                  "(the position of its target-th judged project; attempted while that project was still running); "
+                  "in neither stratum")
 
 
 class Outcome(Vocabulary):

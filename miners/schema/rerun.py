@@ -53,7 +53,8 @@ RERUN: dict[str, dict[str, Any]] = {
                          "the order of the stratified draw"),
             "picked_by": string("sample (the seeded draw; make rerun: the main sample), explicit "
                               "(named with --repos, or a local project folder), originals (make rerun: "
-                              "the originals stratum only) or sample_and_originals", enum=PICKED_BY),
+                              "the originals stratum only), sample_and_originals, or after_stop (make rerun: a "
+                              "main draw queued after the main sample's cutoff, in neither stratum)", enum=PICKED_BY),
             "position": optional(integer("make rerun: the position in the study's queue (main sample "
                                          "and originals stratum in rank order), 1-based", minimum=1)),
             "family": optional(string("make rerun: the template family the project represents (near-"
