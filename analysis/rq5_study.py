@@ -28,8 +28,9 @@ Definitions (the study's design is :mod:`miners.rerun.study`).
   loss/error/MSE/RMSE/MAE, ``other``), relative range and CV as in ``variance.csv``.
 * **Predictors** (Fisher's exact test, odds ratio with its exact 95% CI): for *executable*
   over the main sample's attempted projects, and *repeatable as written* over its judged ones:
-  full seed coverage, all dependencies pinned, notebook-only MLflow code, a deep-learning
-  framework, traceability at or above the census median, maturity at or above the census median.
+  full seed coverage (``seed_coverage`` ``complete``), all dependencies pinned, notebook-only
+  MLflow code, a deep-learning framework, traceability at or above the census median, maturity
+  above the census median (the median level is 0, so "at or above" would hold for every project).
 * **Ceiling**: the share of read projects (``study/rerun-readings``, one reading each by a
   language model) classified ``runs_offline``, with its Wilson interval; and how many of the read
   ``runs_offline`` projects the harness made log metrics.
@@ -456,13 +457,13 @@ def _predictors(data: Mapping[str, pd.DataFrame], sample: pd.DataFrame, causes: 
     p = prac.assign(repo=prac["full_name"].map(repo_id)).set_index("repo")
     trace, mat = as_number(p["traceability"]), as_number(p["maturity"])
     predictors = {
-        "full seed coverage": f["seed_coverage"] == "full",
+        "full seed coverage": f["seed_coverage"] == "complete",
         "all dependencies pinned": as_bool(p["deps_pinned"]).reindex(f.index, fill_value=False),
         "MLflow only in notebooks": as_number(f["notebook_share"]) >= 1.0,
         "deep-learning framework": f["frameworks_used"].fillna("").str.lower().map(
             lambda s: any(d in s.split(";") or d in s for d in DEEP)),
         "traceability >= census median": (trace >= trace.median()).reindex(f.index, fill_value=False),
-        "maturity >= census median": (mat >= mat.median()).reindex(f.index, fill_value=False),
+        "maturity > census median": (mat > mat.median()).reindex(f.index, fill_value=False),
     }
     executable = set(causes.loc[causes["outcome"] == "metrics", "repo"]) if len(causes) else set()
     judged = main & _judged(repos)

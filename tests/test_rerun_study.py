@@ -68,7 +68,7 @@ def census(tmp_path_factory: pytest.TempPathFactory) -> dict:
         features.append({"full_name": name, "uses_mlflow": "true", "logs_metrics": "true", "uses_autolog": "false",
                          "mlflow_files_py": "1", "mlflow_files_ipynb": "0",
                          "sets_seed": "true" if name == "o/seeded" else "false",
-                         "seed_coverage": "full" if name == "o/seeded" else "none", "frameworks_used": "",
+                         "seed_coverage": "complete" if name == "o/seeded" else "none", "frameworks_used": "",
                          "notebook_share": "0.0"})
         practices.append({"full_name": name, "mlruns_params": "1" if name == "o/seeded" else "0",
                           "mlruns_metrics": "1" if name == "o/seeded" else "0", "deps_pinned": "false",
@@ -218,6 +218,10 @@ def test_rq5_reads_the_published_study(local: dict, census: dict, tmp_path: Path
                                               "o/unseeded": "harness_ran"}
     assert (v["RQFiveCeilingCount"], v["RQFiveCeilingTotal"]) == ("2", "4")
     assert (v["RQFiveCauseAgreeCount"], v["RQFiveCauseAgreeTotal"], v["RQFiveCauseAgreeRan"]) == ("2", "3", "1")
+    # the predictors read the census's own vocabulary: o/seeded's seed coverage is complete
+    pred = tables["rq5_predictors"].set_index(["outcome", "predictor"])
+    assert (int(pred.loc[("executable", "full seed coverage"), "with_n"]),
+            int(pred.loc[("executable", "full seed coverage"), "with_yes"])) == (1, 1)
 
 
 def test_drift_of_a_project_without_a_common_metric() -> None:
