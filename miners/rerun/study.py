@@ -52,8 +52,8 @@ Definitions.
   ``after_stop`` (in neither stratum, :func:`published_picked_by`). So the main sample never
   gains the projects that happened to finish while the target was being reached.
 * **Chunk**: one invocation. ``--max-hours`` starts no project after that many hours (a project
-  boundary); ``--target-judged`` starts no further main-sample project once that many are
-  judged (originals-only projects still run). ``--scheduler tcp://HOST:PORT`` runs the projects
+  boundary); ``--target-judged`` sets the cutoff's target (above: no ``sample`` project
+  queued after the cutoff starts; originals-stratum projects still run). ``--scheduler tcp://HOST:PORT`` runs the projects
   on a Dask cluster, each worker in its own work folder (sandbox, package cache); the records
   it returns are the same as a local run's.
 """
