@@ -53,9 +53,9 @@ Definitions.
   gains the projects that happened to finish while the target was being reached.
 * **Chunk**: one invocation. ``--max-hours`` starts no project after that many hours (a project
   boundary); ``--target-judged`` sets the cutoff's target (above: no ``sample`` project
-  queued after the cutoff starts; originals-stratum projects still run). ``--scheduler tcp://HOST:PORT`` runs the projects
-  on a Dask cluster, each worker in its own work folder (sandbox, package cache); the records
-  it returns are the same as a local run's.
+  queued after the cutoff starts; originals-stratum projects still run). ``--scheduler
+  tcp://HOST:PORT`` runs the projects on a Dask cluster, each worker in its own work folder
+  (sandbox, package cache); the records it returns are the same as a local run's.
 """
 
 from __future__ import annotations
@@ -308,11 +308,19 @@ class Progress:
     """What a chunk has done so far, for its progress lines and its stop rules."""
 
     attempted: int
-    judged: int
+    judged_at: set[int]  # queue positions of the judged main-sample projects (the cutoff's input)
     target: int
     started: float
     done_now: int = 0
     pending_here: int = 0
+
+    @property
+    def judged(self) -> int:
+        return len(self.judged_at)
+
+    @property
+    def cutoff(self) -> int | None:
+        return main_cutoff(self.judged_at, self.target)
 
     def line(self, q: Queued, status: str, remaining: int) -> str:
         elapsed = time.monotonic() - self.started
@@ -346,8 +354,8 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         rec = store.load(rid)
         if rec:
             restore(cfg.work, rec)
-    judged_at = {q.position for q in items if q.repo in done and in_main(q) and judged(cfg.work, q.repo, cfg.runs)}
-    progress = Progress(len(done), len(judged_at), target_judged, time.monotonic())
+    progress = Progress(len(done), {q.position for q in items if q.repo in done and in_main(q)
+                                    and judged(cfg.work, q.repo, cfg.runs)}, target_judged, time.monotonic())
     deadline = time.monotonic() + max_hours * 3600 if max_hours else float("inf")
 
     room = {"ok": True}
@@ -363,7 +371,7 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
                 log(f"stopping: {free_gb(cfg.work):.1f} GB free on the work folder's disk, below --min-free-gb "
                     f"{min_free_gb:g} even with the package cache emptied (free some space and run again)")
                 return
-            cutoff = main_cutoff(judged_at, target_judged)
+            cutoff = progress.cutoff
             if cutoff is not None and q.position > cutoff and q.picked_by == PickedBy.SAMPLE:
                 continue
             if not available(q.full_name):
@@ -390,8 +398,7 @@ def chunk(items: list[Queued], cfg: Config, out_records: Path, url_of: Callable[
         progress.attempted += 1
         progress.done_now += 1
         if in_main(q) and judged(cfg.work, q.repo, cfg.runs):
-            judged_at.add(q.position)
-            progress.judged = len(judged_at)
+            progress.judged_at.add(q.position)
         remaining = sum(1 for x in items if x.repo not in done)
         log(progress.line(q, _summary(record), remaining))
 
